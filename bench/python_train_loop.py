@@ -1,0 +1,85 @@
+"""Anchor for bench/run.sh: the MNIST-1D CNN seed trained with the same
+protocol in Python PyTorch (Debian's python3-torch, the same libtorch).
+
+  python_train_loop.py DATA_DIR --steps N            throughput, one thread
+  python_train_loop.py DATA_DIR --full --seed S      the whole protocol, accuracy
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class CNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv1d(1, 25, 5, stride=2, padding=1)
+        self.conv2 = torch.nn.Conv1d(25, 25, 3, stride=2, padding=1)
+        self.conv3 = torch.nn.Conv1d(25, 25, 3, stride=2, padding=1)
+        self.linear = torch.nn.Linear(125, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x.unsqueeze(1)))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x))
+        return self.linear(x.flatten(1))
+
+
+def accuracy(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        acc = (model(x).argmax(1) == y).double().mean().item()
+    model.train()
+    return acc
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    x = torch.tensor(np.load(f"{args.data}/x.npy"), dtype=torch.float32)
+    y = torch.tensor(np.load(f"{args.data}/y.npy"))
+    perm = np.random.RandomState(42).permutation(len(y))
+    val, train = np.sort(perm[:500]), np.sort(perm[500:])
+    x_train, y_train, x_val, y_val = x[train], y[train], x[val], y[val]
+    x_test = torch.tensor(np.load(f"{args.data}/x_test.npy"), dtype=torch.float32)
+    y_test = torch.tensor(np.load(f"{args.data}/y_test.npy"))
+
+    model = CNN()
+    opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=1e-4)
+    steps = 8000 if args.full else args.steps
+    batch, cursor, order = 128, len(y_train), None
+    best_val, test_at_best, train_s = -1.0, 0.0, 0.0
+    t0 = time.perf_counter()
+    for step in range(1, steps + 1):
+        if cursor + batch > len(y_train):
+            order, cursor = torch.randperm(len(y_train)), 0
+        idx = order[cursor:cursor + batch]
+        cursor += batch
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
+        loss.backward()
+        opt.step()
+        if args.full and step % 250 == 0:
+            train_s += time.perf_counter() - t0
+            val_acc = accuracy(model, x_val, y_val)
+            if val_acc > best_val:
+                best_val, test_at_best = val_acc, accuracy(model, x_test, y_test)
+            t0 = time.perf_counter()
+    train_s += time.perf_counter() - t0
+    out = {"impl": "python", "steps": steps, "steps_per_s": steps / train_s}
+    if args.full:
+        out.update(best_val_acc=best_val, test_acc=test_at_best)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

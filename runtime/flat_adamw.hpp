@@ -1,0 +1,40 @@
+// AdamW over flat parameter buffers. Parameters of one dtype and device are
+// re-seated as views into one contiguous tensor, and so are their gradients,
+// so zero_grad and step are a handful of kernels however many tensors the
+// model has. Same update as torch.optim.AdamW (and optax.adamw):
+//   p <- p * (1 - lr * wd) - lr * m_hat / (sqrt(v_hat) + eps)
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace evoprompt {
+
+struct AdamWOptions {
+  double lr = 0.01;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-4;
+};
+
+class FlatAdamW {
+ public:
+  // Takes the trainable parameters; they must already be on their final device.
+  FlatAdamW(const std::vector<torch::Tensor>& params, AdamWOptions options);
+
+  void zero_grad();
+  void step();
+
+ private:
+  struct Group {
+    torch::Tensor param, grad, exp_avg, exp_avg_sq, denom;
+  };
+  AdamWOptions options_;
+  std::vector<Group> groups_;
+  std::int64_t step_count_ = 0;
+};
+
+}  // namespace evoprompt

@@ -1,0 +1,47 @@
+// The model contract as the runtime sees it: a type-erased libtorch module
+// plus its forward function, however it was built (compiled in or JIT).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace evoprompt {
+
+struct ModelInstance {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+};
+
+using ModelFactory = std::function<ModelInstance()>;
+
+// Parameter counts with the paper's (Flax) semantics.
+struct ParamCount {
+  std::int64_t used = 0;   // trainable parameters that forward reaches: the fitness uses this
+  std::int64_t total = 0;  // every registered parameter, trainable or frozen
+};
+
+// Runs one forward/backward on a [2, input_len] batch to see which trainable
+// parameters forward reaches. A registered but unused module counts 0, a
+// module called twice counts once. Also checks the [B, num_classes] output.
+// Throws std::runtime_error when forward fails or returns the wrong shape.
+ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes);
+
+enum class InitScheme {
+  flax,   // Flax defaults: LeCun-normal (truncated) kernels, zero biases
+  torch,  // keep libtorch's default initialisation
+};
+
+InitScheme parse_init_scheme(const std::string& name);  // throws std::invalid_argument
+
+// Re-initialises Linear, Conv1d/2d/3d and GRU/LSTM/RNN parameters in place.
+void apply_init(torch::nn::Module& module, InitScheme scheme);
+
+// "auto" (CUDA when libtorch sees a GPU, else CPU), "cpu", "cuda" or "cuda:N".
+// Throws std::invalid_argument for a bad or unavailable device.
+torch::Device resolve_device(const std::string& spec);
+
+}  // namespace evoprompt

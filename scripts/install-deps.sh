@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package evoprompt needs. Idempotent: packages already
+# present are skipped, so a second run does no network work.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev
+  llvm-19-dev libclang-19-dev clang-19
+  libfmt-dev catch2 libcli11-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev
+  python3-torch   # benchmark anchor only (bench/)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# End-to-end checks of the evoprompt CLI: clear one-line errors with non-zero
+# exits for bad input, and the data -> seeds round trip.
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect_error() {  # expect_error EXPECTED_SUBSTRING ARGS...
+  local want="$1"; shift
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ $rc -eq 0 ]; then echo "FAIL: '$*' exited 0"; failures=$((failures + 1)); return; fi
+  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then echo "FAIL: '$*' printed $(wc -l <"$tmp/err") error lines"; failures=$((failures + 1)); fi
+  if ! grep -q -- "$want" "$tmp/err"; then echo "FAIL: '$*' error lacks '$want': $(cat "$tmp/err")"; failures=$((failures + 1)); fi
+}
+
+expect_error "bogus" seeds --task mnist1d --bogus
+expect_error "unknown task 'cifar'" seeds --task cifar
+expect_error "data folder not found" seeds --task mnist1d --data "$tmp/missing"
+expect_error "unknown seed 'vgg'" seeds --task mnist1d --only vgg
+expect_error "steps must be >= 1" seeds --task mnist1d --steps 0
+expect_error "unknown device 'tpu'" seeds --task mnist1d --device tpu
+expect_error "--task is required" seeds
+expect_error "padding" data mnist1d --out "$tmp/bad" --padding 10 5
+[ ! -e "$tmp/bad/x.npy" ] || { echo "FAIL: bad generator args left files behind"; failures=$((failures + 1)); }
+
+# Generate a small variant, then train one seed on it for a few steps.
+"$bin" data mnist1d --out "$tmp/small" --num-samples 600 --seed 7 >"$tmp/out" 2>&1 \
+  || { echo "FAIL: data mnist1d: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+for f in x y x_test y_test t templates_x templates_t templates_y; do
+  [ -s "$tmp/small/$f.npy" ] || { echo "FAIL: $f.npy not written"; failures=$((failures + 1)); }
+done
+grep -q "wrote 480 train and 120 test samples" "$tmp/out" || { echo "FAIL: data summary: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+
+"$bin" seeds --task mnist1d --data "$tmp/small" --val-size 80 --steps 20 --eval-every 10 --only cnn --only residual_mlp \
+  --threads 1 --json >"$tmp/json" 2>"$tmp/err" || { echo "FAIL: seeds --json: $(cat "$tmp/err")"; failures=$((failures + 1)); }
+[ "$(wc -l <"$tmp/json")" -eq 2 ] || { echo "FAIL: expected 2 JSON lines, got: $(cat "$tmp/json")"; failures=$((failures + 1)); }
+for key in '"name":"cnn"' '"params_used":5210' '"params_total":5210' '"best_val_acc":' '"test_acc":' \
+           '"steps_per_s":' '"wall_s":' '"name":"residual_mlp"' '"params_used":15210' '"steps":20'; do
+  grep -q "$key" "$tmp/json" || { echo "FAIL: JSON lacks $key"; failures=$((failures + 1)); }
+done
+
+if [ $failures -eq 0 ]; then echo "cli: all checks passed"; else echo "cli: $failures failures"; fi
+[ $failures -eq 0 ]

@@ -1,0 +1,194 @@
+// The evoprompt command line. Commands:
+//   evoprompt seeds --task mnist1d   train the seed models under the paper's protocol
+//   evoprompt data mnist1d --out DIR generate MNIST-1D with the native generator
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mnist1d.hpp"
+#include "seeds.hpp"
+#include "trainer.hpp"
+
+namespace {
+
+using namespace evoprompt;
+
+// A user-facing error: printed as one line, exit code 1.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The canonical arrays: --data DIR, else $EVOPROMPT_MNIST1D_DIR, else the
+// checkout's ../shared/data/mnist1d, else the native generator (seed 42),
+// which reproduces the canonical arrays to 1e-6.
+Mnist1d load_task_data(const std::string& data_dir) {
+  if (!data_dir.empty()) return load_mnist1d(data_dir);
+  if (const char* env = std::getenv("EVOPROMPT_MNIST1D_DIR"); env && *env) return load_mnist1d(env);
+  if (std::filesystem::is_directory(EVOPROMPT_MNIST1D_DIR)) return load_mnist1d(EVOPROMPT_MNIST1D_DIR);
+  std::cerr << "evoprompt: canonical MNIST-1D folder not found; generating it (seed 42)\n";
+  return generate_mnist1d(Mnist1dArgs{});
+}
+
+struct SeedsCommand {
+  std::string task;
+  std::string data_dir;
+  std::vector<std::string> only;
+  TrainOptions train;
+  std::string device = "auto";
+  std::string init = "flax";
+  std::int64_t val_size = 500;
+  std::uint32_t split_seed = 42;
+  int threads = 0;
+  bool json = false;
+
+  void add_to(CLI::App& app) {
+    auto* cmd = app.add_subcommand("seeds", "Train the seed models of a task under the paper's protocol");
+    cmd->add_option("--task", task, "Task (mnist1d)")->required();
+    cmd->add_option("--data", data_dir, "MNIST-1D folder of .npy files (default: the canonical set)");
+    cmd->add_option("--only", only, "Train only these seeds (large_cnn, cnn, gru, residual_mlp)");
+    cmd->add_option("--steps", train.steps, "Training steps")->capture_default_str();
+    cmd->add_option("--batch-size", train.batch_size, "Minibatch size")->capture_default_str();
+    cmd->add_option("--lr", train.adamw.lr, "AdamW learning rate")->capture_default_str();
+    cmd->add_option("--weight-decay", train.adamw.weight_decay, "AdamW weight decay")->capture_default_str();
+    cmd->add_option("--eval-every", train.eval_every, "Validate every N steps")->capture_default_str();
+    cmd->add_option("--seed", train.seed, "Seed for model init and batch order")->capture_default_str();
+    cmd->add_option("--val-size", val_size, "Training rows held out for validation")->capture_default_str();
+    cmd->add_option("--split-seed", split_seed, "Seed of the validation split")->capture_default_str();
+    cmd->add_option("--init", init, "Parameter init: flax or torch")->capture_default_str();
+    cmd->add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+    cmd->add_option("--threads", threads, "CPU threads for libtorch (0: libtorch's default)");
+    cmd->add_flag("--json", json, "One JSON object per seed and line");
+    cmd->callback([this] { run(); });
+  }
+
+  void run() {
+    if (task != "mnist1d") throw UsageError("unknown task '" + task + "' (available: mnist1d)");
+    std::vector<const Seed*> chosen;
+    for (const auto& name : only) {
+      const Seed* found = nullptr;
+      for (const auto& s : mnist1d_seeds())
+        if (s.name == name) found = &s;
+      if (!found) throw UsageError("unknown seed '" + name + "' (available: large_cnn, cnn, gru, residual_mlp)");
+      chosen.push_back(found);
+    }
+    if (chosen.empty())
+      for (const auto& s : mnist1d_seeds()) chosen.push_back(&s);
+
+    try {
+      train.init = parse_init_scheme(init);
+      train.device = resolve_device(device);
+      train.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (threads < 0) throw UsageError("--threads must be >= 0");
+    if (threads > 0) torch::set_num_threads(threads);
+
+    const Mnist1d data = load_task_data(data_dir);
+    HoldoutSplit split;
+    try {
+      split = holdout_split(data.num_train(), val_size, split_seed);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--val-size: ") + e.what());
+    }
+    const auto tensors = make_classification_data(data, split, train.device);
+
+    if (!json)
+      std::printf("%-13s %11s %12s %12s %9s %9s %8s\n", "seed", "params_used", "params_total", "best_val_acc",
+                  "test_acc", "steps/s", "wall_s");
+    for (const Seed* seed : chosen) {
+      const auto r = train_classifier(seed->factory, tensors, train);
+      if (json) {
+        const nlohmann::json row = {
+            {"name", seed->name},          {"params_used", r.params.used},
+            {"params_total", r.params.total}, {"best_val_acc", r.best_val_acc},
+            {"best_step", r.best_step},    {"test_acc", r.test_acc},
+            {"final_train_loss", r.final_train_loss}, {"steps", r.steps},
+            {"steps_per_s", r.steps_per_s()}, {"wall_s", r.wall_s},
+            {"device", train.device.str()},
+        };
+        std::cout << row.dump() << std::endl;
+      } else {
+        std::printf("%-13s %11lld %12lld %12.4f %9.4f %9.1f %8.1f\n", seed->name.c_str(),
+                    static_cast<long long>(r.params.used), static_cast<long long>(r.params.total), r.best_val_acc,
+                    r.test_acc, r.steps_per_s(), r.wall_s);
+        std::fflush(stdout);
+      }
+    }
+  }
+};
+
+struct DataCommand {
+  Mnist1dArgs args;
+  std::vector<std::int64_t> padding{36, 60};
+  std::string out;
+
+  void add_to(CLI::App& app) {
+    auto* data = app.add_subcommand("data", "Generate a data set");
+    data->require_subcommand(1);
+    auto* cmd = data->add_subcommand("mnist1d", "Generate MNIST-1D with the native generator");
+    cmd->add_option("--out", out, "Output folder (created if missing)")->required();
+    cmd->add_option("--seed", args.seed, "Generator seed")->capture_default_str();
+    cmd->add_option("--num-samples", args.num_samples, "Total samples (train + test)")->capture_default_str();
+    cmd->add_option("--train-split", args.train_split, "Fraction of samples used for training")->capture_default_str();
+    cmd->add_option("--template-len", args.template_len, "Template length")->capture_default_str();
+    cmd->add_option("--padding", padding, "Right padding range MIN MAX (inclusive)")->expected(2)->capture_default_str();
+    cmd->add_option("--scale-coeff", args.scale_coeff, "Amplitude scale coefficient")->capture_default_str();
+    cmd->add_option("--max-translation", args.max_translation, "Circular shift range")->capture_default_str();
+    cmd->add_option("--corr-noise-scale", args.corr_noise_scale, "Correlated noise std")->capture_default_str();
+    cmd->add_option("--iid-noise-scale", args.iid_noise_scale, "i.i.d. noise std")->capture_default_str();
+    cmd->add_option("--shear-scale", args.shear_scale, "Shear coefficient scale")->capture_default_str();
+    cmd->add_flag("--shuffle-seq", args.shuffle_seq, "Permute the sequence positions");
+    cmd->add_option("--final-seq-length", args.final_seq_length, "Output sequence length")->capture_default_str();
+    cmd->callback([this] { run(); });
+  }
+
+  void run() {
+    args.padding_min = padding[0];
+    args.padding_max = padding[1];
+    Mnist1d data;
+    try {
+      data = generate_mnist1d(args);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    save_mnist1d(data, out);
+    std::printf("wrote %lld train and %lld test samples of length %lld to %s\n",
+                static_cast<long long>(data.num_train()), static_cast<long long>(data.num_test()),
+                static_cast<long long>(data.seq_len), out.c_str());
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"evoprompt: EvoPrompting neural architecture search in C++"};
+  app.require_subcommand(1);
+  SeedsCommand seeds;
+  DataCommand data;
+  seeds.add_to(app);
+  data.add_to(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
