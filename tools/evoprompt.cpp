@@ -187,7 +187,9 @@ int main(int argc, char** argv) {
     std::cerr << "evoprompt: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    // One line: libtorch errors append a multi-line backtrace to their message.
+    const std::string message = e.what();
+    std::cerr << "evoprompt: error: " << message.substr(0, message.find('\n')) << "\n";
     return 1;
   }
   return 0;
