@@ -1,11 +1,16 @@
-"""Anchor for bench/run.sh: the MNIST-1D CNN seed trained with the same
-protocol in Python PyTorch (Debian's python3-torch, the same libtorch).
+"""The MNIST-1D CNN seed under evoprompt's training protocol, in Python PyTorch
+(Debian's python3-torch, the same libtorch as the C++ build).
+
+It is the anchor of bench/run.sh, and the reference that the C++ trainer
+reproduces: with the same seed and one thread, `evoprompt seeds --only cnn`
+draws the same initial weights and batches and takes the same steps.
 
   python_train_loop.py DATA_DIR --steps N            throughput, one thread
   python_train_loop.py DATA_DIR --full --seed S      the whole protocol, accuracy
 """
 import argparse
 import json
+import math
 import time
 
 import numpy as np
@@ -28,6 +33,16 @@ class CNN(torch.nn.Module):
         return self.linear(x.flatten(1))
 
 
+def flax_init(model):
+    """Flax defaults: truncated LeCun-normal kernels, zero biases (runtime/model.cpp)."""
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear)):
+            std = math.sqrt(1.0 / m.weight[0].numel()) / 0.87962566103423978
+            with torch.no_grad():
+                torch.nn.init.trunc_normal_(m.weight, 0.0, std, -2 * std, 2 * std)
+                torch.nn.init.zeros_(m.bias)
+
+
 def accuracy(model, x, y):
     model.eval()
     with torch.no_grad():
@@ -39,9 +54,11 @@ def accuracy(model, x, y):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=int, help="default: 8000 with --full, else 2000")
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", choices=["flax", "torch"], default="flax")
+    ap.add_argument("--eval-every", type=int, default=250)
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -54,8 +71,10 @@ def main():
     y_test = torch.tensor(np.load(f"{args.data}/y_test.npy"))
 
     model = CNN()
+    if args.init == "flax":
+        flax_init(model)
     opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=1e-4)
-    steps = 8000 if args.full else args.steps
+    steps = args.steps or (8000 if args.full else 2000)
     batch, cursor, order = 128, len(y_train), None
     best_val, test_at_best, train_s = -1.0, 0.0, 0.0
     t0 = time.perf_counter()
@@ -68,7 +87,7 @@ def main():
         loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
         loss.backward()
         opt.step()
-        if args.full and step % 250 == 0:
+        if args.full and (step % args.eval_every == 0 or step == steps):
             train_s += time.perf_counter() - t0
             val_acc = accuracy(model, x_val, y_val)
             if val_acc > best_val:
@@ -77,7 +96,7 @@ def main():
     train_s += time.perf_counter() - t0
     out = {"impl": "python", "steps": steps, "steps_per_s": steps / train_s}
     if args.full:
-        out.update(best_val_acc=best_val, test_acc=test_at_best)
+        out.update(best_val_acc=best_val, test_acc=test_at_best, final_train_loss=loss.item())
     print(json.dumps(out))
 
 

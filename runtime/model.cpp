@@ -13,13 +13,16 @@ std::string shape_string(const torch::Tensor& t) {
   return os.str();
 }
 
-// Flax lecun_normal: truncated normal in [-2, 2] std, variance 1 / fan_in.
+// Flax lecun_normal: a normal truncated to [-2, 2] std, variance 1 / fan_in.
+// The arithmetic is torch.nn.init.trunc_normal_(w, 0, std, -2 std, 2 std), so a
+// Python PyTorch reference reproduces it draw for draw.
 void lecun_normal_(torch::Tensor w, std::int64_t fan_in) {
   constexpr double kTruncStd = 0.87962566103423978;  // std of N(0,1) truncated to [-2, 2]
   const double stddev = std::sqrt(1.0 / static_cast<double>(fan_in)) / kTruncStd;
-  // Inverse-CDF sampling of the truncated normal: erfinv of a bounded uniform.
-  const double lo = std::erf(-2.0 / std::sqrt(2.0));
-  w.uniform_(lo, -lo).erfinv_().mul_(std::sqrt(2.0) * stddev);
+  auto normal_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double lo = normal_cdf(-2.0), hi = normal_cdf(2.0);
+  w.uniform_(2.0 * lo - 1.0, 2.0 * hi - 1.0).erfinv_();  // inverse-CDF sampling
+  w.mul_(stddev * std::sqrt(2.0)).add_(0.0).clamp_(-2.0 * stddev, 2.0 * stddev);
 }
 
 void init_recurrent(torch::nn::Module& m, std::int64_t gates) {

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "numpy_random.hpp"
 
 namespace evoprompt {
 namespace {
@@ -36,17 +35,17 @@ std::vector<std::int64_t> iota(std::int64_t n) {
   return v;
 }
 
-// Epoch-wise shuffled minibatches of row indices; the remainder of each
-// epoch that does not fill a batch is dropped.
+// Epoch-wise shuffled minibatches of row indices, drawn with torch.randperm
+// from torch's global generator as a Python PyTorch loop would; the remainder
+// of each epoch that does not fill a batch is dropped.
 class BatchOrder {
  public:
-  BatchOrder(std::int64_t rows, std::int64_t batch, std::uint32_t seed, torch::Device device)
-      : rows_(rows), batch_(batch), rng_(seed), device_(device) {}
+  BatchOrder(std::int64_t rows, std::int64_t batch, torch::Device device)
+      : rows_(rows), batch_(batch), device_(device) {}
 
   torch::Tensor next() {
     if (!epoch_.defined() || cursor_ + batch_ > rows_) {
-      const auto perm = rng_.permutation(rows_);
-      epoch_ = torch::tensor(perm, torch::kInt64).to(device_);
+      epoch_ = torch::randperm(rows_, torch::kInt64).to(device_);
       cursor_ = 0;
     }
     auto idx = epoch_.narrow(0, cursor_, batch_);
@@ -56,7 +55,6 @@ class BatchOrder {
 
  private:
   std::int64_t rows_, batch_;
-  NumpyRandom rng_;
   torch::Device device_;
   torch::Tensor epoch_;
   std::int64_t cursor_ = 0;
@@ -102,10 +100,13 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   const auto start = Clock::now();
   TrainResult result;
 
+  // Count on an instance of its own, so that counting neither consumes the
+  // training run's random numbers nor touches its state (BatchNorm statistics).
+  result.params = count_params(factory(), data.input_len, data.num_classes);
+
   torch::manual_seed(options.seed);
   ModelInstance model = factory();
   apply_init(*model.module, options.init);
-  result.params = count_params(model, data.input_len, data.num_classes);
   model.module->to(options.device);
   model.module->train();
 
@@ -113,7 +114,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   for (const auto& p : model.module->parameters())
     if (p.requires_grad()) trainable.push_back(p);
   FlatAdamW optimizer(trainable, options.adamw);
-  BatchOrder order(data.x_train.size(0), batch, options.seed, options.device);
+  BatchOrder order(data.x_train.size(0), batch, options.device);
 
   auto xb = torch::empty({batch, data.input_len}, data.x_train.options());
   auto yb = torch::empty({batch}, data.y_train.options());

@@ -79,10 +79,13 @@ TEST_CASE("training options are validated", "[trainer]") {
   CHECK_THROWS_WITH(train_classifier(cnn_seed().factory, canonical_data(), o), Catch::Contains("learning rate"));
 }
 
-TEST_CASE("the CNN seed under the full 8000-step protocol", "[slow][trainer]") {
+TEST_CASE("the CNN seed under the full 8000-step protocol reaches the reference accuracy", "[slow][trainer]") {
   auto o = cpu_options(8000);
   o.eval_every = 250;
   const auto r = train_classifier(cnn_seed().factory, canonical_data(), o);
-  CHECK(r.best_val_acc >= 0.90);
-  CHECK(r.test_acc >= 0.88);
+  // The Python PyTorch 1.13 protocol reaches 0.946 on this data; seed 0 here
+  // reproduces the Python loop step for step (tests/python_parity.sh).
+  CHECK(r.test_acc == Approx(0.946).margin(0.01));
+  CHECK(r.best_val_acc >= 0.92);
+  CHECK(r.best_step % 250 == 0);
 }
