@@ -8,7 +8,7 @@ packages=(
   libtorch-dev
   libopenblas0-openmp      # libtorch's BLAS: OpenBLAS instead of the reference BLAS, OpenMP threads
   libgoogle-perftools-dev  # tcmalloc_minimal, linked into the executables
-  llvm-19-dev libclang-19-dev clang-19
+  llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19
   libfmt-dev catch2 libcli11-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev
   python3-torch   # benchmark anchor only (bench/)
 )

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "seeds.hpp"
+#include "seed_sources.hpp"
 
 namespace evoprompt {
 namespace seed_large_cnn {
@@ -33,10 +34,10 @@ ModelFactory factory_of() {
 
 const std::vector<Seed>& mnist1d_seeds() {
   static const std::vector<Seed> seeds = {
-      {"large_cnn", "mnist1d/large_cnn.cpp", factory_of<seed_large_cnn::Model>()},
-      {"cnn", "mnist1d/cnn.cpp", factory_of<seed_cnn::Model>()},
-      {"gru", "mnist1d/gru.cpp", factory_of<seed_gru::Model>()},
-      {"residual_mlp", "mnist1d/residual_mlp.cpp", factory_of<seed_residual_mlp::Model>()},
+      {"large_cnn", "mnist1d/large_cnn.cpp", seed_source_large_cnn, factory_of<seed_large_cnn::Model>()},
+      {"cnn", "mnist1d/cnn.cpp", seed_source_cnn, factory_of<seed_cnn::Model>()},
+      {"gru", "mnist1d/gru.cpp", seed_source_gru, factory_of<seed_gru::Model>()},
+      {"residual_mlp", "mnist1d/residual_mlp.cpp", seed_source_residual_mlp, factory_of<seed_residual_mlp::Model>()},
   };
   return seeds;
 }

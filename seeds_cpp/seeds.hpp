@@ -11,8 +11,9 @@ namespace evoprompt {
 
 struct Seed {
   std::string name;  // e.g. "cnn"
-  std::string file;  // path under seeds_cpp/, e.g. "mnist1d/cnn.cpp"
-  ModelFactory factory;
+  std::string file;    // path under seeds_cpp/, e.g. "mnist1d/cnn.cpp"
+  std::string source;  // the file's text, embedded at build time (what the JIT compiles)
+  ModelFactory factory;  // the same file compiled ahead of time: the JIT's test oracle
 };
 
 // The paper's four MNIST-1D seeds, in the paper's order.

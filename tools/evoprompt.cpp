@@ -1,6 +1,8 @@
 // The evoprompt command line. Commands:
-//   evoprompt seeds --task mnist1d   train the seed models under the paper's protocol
-//   evoprompt data mnist1d --out DIR generate MNIST-1D with the native generator
+//   evoprompt seeds --task mnist1d    train the seed models under the paper's protocol
+//   evoprompt check FILE              the JIT's verdict on a child, without running it
+//   evoprompt replay FILE             compile a child with the JIT and train it
+//   evoprompt data mnist1d --out DIR  generate MNIST-1D with the native generator
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -8,12 +10,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
-#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "jit_model.hpp"
 #include "mnist1d.hpp"
 #include "seeds.hpp"
 #include "trainer.hpp"
@@ -27,6 +31,9 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Exit code of `check` and `replay` for a rejected or failing child.
+constexpr int kRejected = 1;
+
 // The canonical arrays: --data DIR, else $EVOPROMPT_MNIST1D_DIR, else the
 // checkout's ../shared/data/mnist1d, else the native generator (seed 42),
 // which reproduces the canonical arrays to 1e-6.
@@ -38,23 +45,30 @@ Mnist1d load_task_data(const std::string& data_dir) {
   return generate_mnist1d(Mnist1dArgs{});
 }
 
-struct SeedsCommand {
-  std::string task;
+void require_task(const std::string& task) {
+  if (task != "mnist1d") throw UsageError("unknown task '" + task + "' (available: mnist1d)");
+}
+
+std::string read_source(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read the child file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The training protocol's flags, shared by every command that trains.
+struct TrainFlags {
   std::string data_dir;
-  std::vector<std::string> only;
   TrainOptions train;
   std::string device = "auto";
   std::string init = "flax";
   std::int64_t val_size = 500;
   std::uint32_t split_seed = 42;
   int threads = 0;
-  bool json = false;
 
-  void add_to(CLI::App& app) {
-    auto* cmd = app.add_subcommand("seeds", "Train the seed models of a task under the paper's protocol");
-    cmd->add_option("--task", task, "Task (mnist1d)")->required();
+  void add_to(CLI::App* cmd) {
     cmd->add_option("--data", data_dir, "MNIST-1D folder of .npy files (default: the canonical set)");
-    cmd->add_option("--only", only, "Train only these seeds (large_cnn, cnn, gru, residual_mlp)");
     cmd->add_option("--steps", train.steps, "Training steps")->capture_default_str();
     cmd->add_option("--batch-size", train.batch_size, "Minibatch size")->capture_default_str();
     cmd->add_option("--lr", train.adamw.lr, "AdamW learning rate")->capture_default_str();
@@ -66,12 +80,66 @@ struct SeedsCommand {
     cmd->add_option("--init", init, "Parameter init: flax or torch")->capture_default_str();
     cmd->add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", threads, "CPU threads for libtorch (0: libtorch's default)");
+  }
+
+  // Validates the flags, then loads and splits the data onto the device.
+  ClassificationData prepare() {
+    try {
+      train.init = parse_init_scheme(init);
+      train.device = resolve_device(device);
+      train.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (threads < 0) throw UsageError("--threads must be >= 0");
+    if (threads > 0) torch::set_num_threads(threads);
+    const Mnist1d data = load_task_data(data_dir);
+    HoldoutSplit split;
+    try {
+      split = holdout_split(data.num_train(), val_size, split_seed);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--val-size: ") + e.what());
+    }
+    return make_classification_data(data, split, train.device);
+  }
+};
+
+nlohmann::json verdict_json(const jit::Verdict& v) {
+  nlohmann::json j = {{"verdict", jit::to_string(v.kind)}};
+  if (!v.accepted()) {
+    j["rule"] = v.rule;
+    j["message"] = v.message;
+    j["diagnostics"] = v.diagnostics;
+  }
+  return j;
+}
+
+void print_verdict_text(const jit::Verdict& v) {
+  std::printf("verdict: %s\n", jit::to_string(v.kind));
+  if (v.accepted()) return;
+  std::printf("rule: %s\nmessage: %s\n", v.rule.c_str(), v.message.c_str());
+  for (const auto& d : v.diagnostics) std::printf("  %s\n", d.c_str());
+}
+
+struct SeedsCommand {
+  std::string task;
+  std::vector<std::string> only;
+  TrainFlags flags;
+  bool aot = false;
+  bool json = false;
+
+  void add_to(CLI::App& app) {
+    auto* cmd = app.add_subcommand("seeds", "Train the seed models of a task under the paper's protocol");
+    cmd->add_option("--task", task, "Task (mnist1d)")->required();
+    cmd->add_option("--only", only, "Train only these seeds (large_cnn, cnn, gru, residual_mlp)");
+    flags.add_to(cmd);
+    cmd->add_flag("--aot", aot, "Use the seeds compiled into the binary instead of the JIT");
     cmd->add_flag("--json", json, "One JSON object per seed and line");
     cmd->callback([this] { run(); });
   }
 
   void run() {
-    if (task != "mnist1d") throw UsageError("unknown task '" + task + "' (available: mnist1d)");
+    require_task(task);
     std::vector<const Seed*> chosen;
     for (const auto& name : only) {
       const Seed* found = nullptr;
@@ -82,48 +150,136 @@ struct SeedsCommand {
     }
     if (chosen.empty())
       for (const auto& s : mnist1d_seeds()) chosen.push_back(&s);
-
-    try {
-      train.init = parse_init_scheme(init);
-      train.device = resolve_device(device);
-      train.validate();
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
-    if (threads < 0) throw UsageError("--threads must be >= 0");
-    if (threads > 0) torch::set_num_threads(threads);
-
-    const Mnist1d data = load_task_data(data_dir);
-    HoldoutSplit split;
-    try {
-      split = holdout_split(data.num_train(), val_size, split_seed);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--val-size: ") + e.what());
-    }
-    const auto tensors = make_classification_data(data, split, train.device);
+    const auto data = flags.prepare();
+    std::unique_ptr<jit::ChildJit> jit;
+    if (!aot) jit = std::make_unique<jit::ChildJit>(torch_jit_options());
 
     if (!json)
-      std::printf("%-13s %11s %12s %12s %9s %9s %8s\n", "seed", "params_used", "params_total", "best_val_acc",
-                  "test_acc", "steps/s", "wall_s");
+      std::printf("%-13s %11s %12s %12s %9s %9s %8s %10s\n", "seed", "params_used", "params_total", "best_val_acc",
+                  "test_acc", "steps/s", "wall_s", "compile_ms");
     for (const Seed* seed : chosen) {
-      const auto r = train_classifier(seed->factory, tensors, train);
+      ModelFactory factory = seed->factory;
+      double compile_ms = 0.0;
+      if (jit) {
+        auto model = compile_model(*jit, seed->source, seed->file);
+        if (!model.verdict.accepted()) throw std::runtime_error("seed " + seed->name + ": " + model.verdict.message);
+        factory = model.factory;
+        compile_ms = model.compile_ms;
+      }
+      const auto r = train_classifier(factory, data, flags.train);
       if (json) {
         const nlohmann::json row = {
-            {"name", seed->name},          {"params_used", r.params.used},
-            {"params_total", r.params.total}, {"best_val_acc", r.best_val_acc},
-            {"best_step", r.best_step},    {"test_acc", r.test_acc},
-            {"final_train_loss", r.final_train_loss}, {"steps", r.steps},
-            {"steps_per_s", r.steps_per_s()}, {"wall_s", r.wall_s},
-            {"device", train.device.str()},
+            {"name", seed->name},
+            {"params_used", r.params.used},
+            {"params_total", r.params.total},
+            {"best_val_acc", r.best_val_acc},
+            {"best_step", r.best_step},
+            {"test_acc", r.test_acc},
+            {"final_train_loss", r.final_train_loss},
+            {"steps", r.steps},
+            {"steps_per_s", r.steps_per_s()},
+            {"wall_s", r.wall_s},
+            {"compile_ms", compile_ms},
+            {"path", jit ? "jit" : "aot"},
+            {"device", flags.train.device.str()},
         };
         std::cout << row.dump() << std::endl;
       } else {
-        std::printf("%-13s %11lld %12lld %12.4f %9.4f %9.1f %8.1f\n", seed->name.c_str(),
+        std::printf("%-13s %11lld %12lld %12.4f %9.4f %9.1f %8.1f %10.0f\n", seed->name.c_str(),
                     static_cast<long long>(r.params.used), static_cast<long long>(r.params.total), r.best_val_acc,
-                    r.test_acc, r.steps_per_s(), r.wall_s);
+                    r.test_acc, r.steps_per_s(), r.wall_s, compile_ms);
         std::fflush(stdout);
       }
     }
+  }
+};
+
+struct CheckCommand {
+  std::string file;
+  std::string task = "mnist1d";
+  bool json = false;
+  int* exit_code;
+
+  explicit CheckCommand(int* code) : exit_code(code) {}
+
+  void add_to(CLI::App& app) {
+    auto* cmd = app.add_subcommand("check", "Compile a child with the JIT and print its verdict, without running it");
+    cmd->add_option("file", file, "The child's C++ source")->required();
+    cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
+    cmd->add_flag("--json", json, "Print one JSON object");
+    cmd->callback([this] { run(); });
+  }
+
+  void run() {
+    require_task(task);
+    const auto source = read_source(file);
+    jit::ChildJit jit(torch_jit_options());
+    const auto model = compile_model(jit, source, std::filesystem::path(file).filename().string());
+    auto out = verdict_json(model.verdict);
+    out["compile_ms"] = model.compile_ms;
+    if (json)
+      std::cout << out.dump() << std::endl;
+    else
+      print_verdict_text(model.verdict);
+    *exit_code = model.verdict.accepted() ? 0 : kRejected;
+  }
+};
+
+struct ReplayCommand {
+  std::string file;
+  std::string task = "mnist1d";
+  TrainFlags flags;
+  bool json = false;
+  int* exit_code;
+
+  explicit ReplayCommand(int* code) : exit_code(code) {}
+
+  void add_to(CLI::App& app) {
+    auto* cmd = app.add_subcommand("replay", "Compile a child with the JIT and train it under the paper's protocol");
+    cmd->add_option("file", file, "The child's C++ source")->required();
+    cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
+    flags.add_to(cmd);
+    cmd->add_flag("--json", json, "Print one JSON object");
+    cmd->callback([this] { run(); });
+  }
+
+  void run() {
+    require_task(task);
+    const auto source = read_source(file);
+    const auto data = flags.prepare();
+    jit::ChildJit jit(torch_jit_options());
+    const auto e = evaluate_model_child(jit, source, std::filesystem::path(file).filename().string(), data,
+                                        flags.train);
+    auto verdict = e.verdict;
+    const bool evaluated = verdict.accepted();
+    auto out = verdict_json(verdict);
+    if (evaluated) out["verdict"] = "evaluated";
+    out["compile_ms"] = e.compile_ms;
+    out["train_ms"] = e.train_ms;
+    if (evaluated) {
+      out["params_used"] = e.train.params.used;
+      out["params_total"] = e.train.params.total;
+      out["best_val_acc"] = e.train.best_val_acc;
+      out["best_step"] = e.train.best_step;
+      out["test_acc"] = e.train.test_acc;
+      out["steps"] = e.train.steps;
+      out["steps_per_s"] = e.train.steps_per_s();
+    }
+    if (json) {
+      std::cout << out.dump() << std::endl;
+    } else {
+      if (evaluated) {
+        std::printf("verdict: evaluated\nparams: %lld used, %lld total\nbest val acc: %.4f (step %lld)\n"
+                    "test acc: %.4f\ncompile: %.0f ms\ntrain: %.0f ms\n",
+                    static_cast<long long>(e.train.params.used), static_cast<long long>(e.train.params.total),
+                    e.train.best_val_acc, static_cast<long long>(e.train.best_step), e.train.test_acc, e.compile_ms,
+                    e.train_ms);
+      } else {
+        print_verdict_text(verdict);
+        std::printf("compile: %.0f ms\n", e.compile_ms);
+      }
+    }
+    *exit_code = evaluated ? 0 : kRejected;
   }
 };
 
@@ -171,11 +327,16 @@ struct DataCommand {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int exit_code = 0;
   CLI::App app{"evoprompt: EvoPrompting neural architecture search in C++"};
   app.require_subcommand(1);
   SeedsCommand seeds;
+  CheckCommand check(&exit_code);
+  ReplayCommand replay(&exit_code);
   DataCommand data;
   seeds.add_to(app);
+  check.add_to(app);
+  replay.add_to(app);
   data.add_to(app);
   try {
     app.parse(argc, argv);
@@ -192,5 +353,5 @@ int main(int argc, char** argv) {
     std::cerr << "evoprompt: error: " << message.substr(0, message.find('\n')) << "\n";
     return 1;
   }
-  return 0;
+  return exit_code;
 }

@@ -1,0 +1,283 @@
+#include "frontend.hpp"
+
+#include <clang/Basic/Diagnostic.h>
+#include <clang/Basic/DiagnosticOptions.h>
+#include <clang/Basic/Version.h>
+#include <clang/CodeGen/CodeGenAction.h>
+#include <clang/Frontend/CompilerInstance.h>
+#include <clang/Frontend/CompilerInvocation.h>
+#include <clang/Frontend/FrontendActions.h>
+#include <clang/Frontend/MultiplexConsumer.h>
+#include <clang/Frontend/Utils.h>
+#include <clang/Lex/PreprocessorOptions.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/xxhash.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "policy.hpp"
+
+namespace evoprompt::jit {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Children and the harness live in a virtual folder: nothing is written to disk.
+constexpr const char* kVirtualDir = "/__evoprompt__";
+constexpr const char* kChildPath = "/__evoprompt__/child.cpp";
+constexpr const char* kHarnessName = "evoprompt_harness.inc";
+constexpr const char* kHarnessPath = "/__evoprompt__/evoprompt_harness.inc";
+constexpr std::size_t kMaxDiagnostics = 10;
+
+// Collects error diagnostics as "file:line:col: message", split by origin:
+// the child's own text (or headers it instantiated) versus the harness.
+class DiagnosticCollector : public clang::DiagnosticConsumer {
+ public:
+  DiagnosticCollector(std::string display_name, unsigned child_bytes)
+      : display_name_(std::move(display_name)), child_bytes_(child_bytes) {}
+
+  void HandleDiagnostic(clang::DiagnosticsEngine::Level level, const clang::Diagnostic& info) override {
+    DiagnosticConsumer::HandleDiagnostic(level, info);
+    if (level < clang::DiagnosticsEngine::Error) return;
+    llvm::SmallString<256> text;
+    info.FormatDiagnostic(text);
+    std::string where = "<command line>";
+    bool from_harness = false;
+    if (info.hasSourceManager() && info.getLocation().isValid()) {
+      const auto& sm = info.getSourceManager();
+      const auto at = sm.getExpansionLoc(info.getLocation());
+      const auto presumed = sm.getPresumedLoc(at);
+      const bool in_main = sm.isInMainFile(at);
+      from_harness = (in_main && sm.getFileOffset(at) >= child_bytes_) ||
+                     (presumed.isValid() && llvm::StringRef(presumed.getFilename()).ends_with(kHarnessName));
+      if (presumed.isValid()) {
+        const std::string file = in_main ? display_name_ : from_harness ? "<harness>" : presumed.getFilename();
+        where = file + ":" + std::to_string(presumed.getLine()) + ":" + std::to_string(presumed.getColumn());
+      }
+    }
+    auto& list = from_harness ? harness_ : child_;
+    if (list.size() < kMaxDiagnostics) list.push_back(where + ": " + std::string(text));
+  }
+
+  std::vector<std::string> child_, harness_;
+
+ private:
+  std::string display_name_;
+  unsigned child_bytes_;
+};
+
+std::vector<const char*> driver_args(const FrontendConfig& config, std::vector<std::string>& storage) {
+  std::vector<const char*> args{config.clang_path.c_str()};
+  for (const auto& f : config.flags) args.push_back(f.c_str());
+  for (const auto& s : storage) args.push_back(s.c_str());
+  return args;
+}
+
+std::unique_ptr<clang::CompilerInstance> make_instance(const FrontendConfig& config,
+                                                       std::vector<std::string> extra_args,
+                                                       clang::DiagnosticConsumer& diags_out) {
+  auto diag_opts = llvm::makeIntrusiveRefCnt<clang::DiagnosticOptions>();
+  auto diags = clang::CompilerInstance::createDiagnostics(diag_opts.get(), &diags_out, /*ShouldOwnClient=*/false);
+  const auto args = driver_args(config, extra_args);
+  clang::CreateInvocationOptions opts;
+  opts.Diags = diags;
+  std::shared_ptr<clang::CompilerInvocation> invocation = clang::createInvocation(args, opts);
+  if (!invocation) throw std::runtime_error("clang rejected the compiler flags");
+  auto ci = std::make_unique<clang::CompilerInstance>();
+  ci->setInvocation(std::move(invocation));
+  ci->createDiagnostics(&diags_out, /*ShouldOwnClient=*/false);
+  ci->getFrontendOpts().DisableFree = false;  // a long-lived process must free each compile
+  ci->getDiagnosticOpts().ShowCarets = false;  // and print nothing ("N errors generated")
+  return ci;
+}
+
+// Code generation that also runs the policy consumer over the same AST.
+class PolicedCodeGenAction : public clang::EmitLLVMOnlyAction {
+ public:
+  PolicedCodeGenAction(llvm::LLVMContext* ctx, Policy& policy) : EmitLLVMOnlyAction(ctx), policy_(policy) {}
+
+ protected:
+  std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance& ci, llvm::StringRef file) override {
+    policy_.attach_preprocessor(ci);
+    std::vector<std::unique_ptr<clang::ASTConsumer>> consumers;
+    consumers.push_back(policy_.make_consumer(ci));
+    consumers.push_back(EmitLLVMOnlyAction::CreateASTConsumer(ci, file));
+    return std::make_unique<clang::MultiplexConsumer>(std::move(consumers));
+  }
+
+ private:
+  Policy& policy_;
+};
+
+class PolicedSyntaxAction : public clang::SyntaxOnlyAction {
+ public:
+  explicit PolicedSyntaxAction(Policy& policy) : policy_(policy) {}
+
+ protected:
+  std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance& ci, llvm::StringRef) override {
+    policy_.attach_preprocessor(ci);
+    return policy_.make_consumer(ci);
+  }
+
+ private:
+  Policy& policy_;
+};
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// "contract:<rule>: message" from the harness's static_asserts.
+Verdict contract_verdict(const std::vector<std::string>& harness_diags, const Policy& policy) {
+  Verdict v;
+  v.kind = Verdict::Kind::contract;
+  v.diagnostics = harness_diags;
+  if (!policy.declares_record("Model")) {
+    v.rule = "no_model";
+    v.message = "the child defines no struct Model";
+    return v;
+  }
+  // The harness's static_asserts say "CONTRACT(<rule>): <message>".
+  for (const auto& d : harness_diags) {
+    const auto at = d.find("CONTRACT(");
+    const auto close = d.find("): ", at);
+    if (at == std::string::npos || close == std::string::npos) continue;
+    v.rule = d.substr(at + 9, close - at - 9);
+    v.message = first_line(d.substr(close + 3));
+    return v;
+  }
+  v.rule = "harness";
+  v.message = harness_diags.empty() ? "the harness did not compile" : harness_diags.front();
+  return v;
+}
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Compiles a trivial child against the PCH: false when the PCH is unusable.
+bool pch_works(const FrontendConfig& config, const std::string& pch) {
+  DiagnosticCollector sink("probe.cpp", 0);
+  auto ci = make_instance(config, {"-fsyntax-only", "-include-pch", pch, kChildPath}, sink);
+  ci->getPreprocessorOpts().addRemappedFile(kChildPath,
+                                            llvm::MemoryBuffer::getMemBufferCopy("int probe();\n").release());
+  clang::SyntaxOnlyAction action;
+  return ci->ExecuteAction(action) && !sink.getNumErrors();
+}
+
+}  // namespace
+
+Prelude Prelude::load_or_build(const FrontendConfig& config, const std::string& cache_dir) {
+  std::string key = clang::getClangFullVersion() + "\n" + config.clang_path + "\n" + config.cache_salt + "\n" +
+                    config.prelude_text;
+  for (const auto& f : config.flags) key += "\n" + f;
+  const fs::path dir = fs::path(cache_dir) / ("prelude-" + hex64(llvm::xxh3_64bits(key)));
+  Prelude p;
+  p.pch_path_ = (dir / "prelude.pch").string();
+  if (fs::exists(p.pch_path_) && pch_works(config, p.pch_path_)) return p;
+
+  // Build into a private temporary name, then rename: concurrent builders
+  // and killed builds never leave a half-written PCH under the real name.
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create JIT cache folder " + dir.string() + ": " + ec.message());
+  const fs::path header = dir / "prelude.hpp";
+  {
+    const fs::path tmp = dir / ("prelude.hpp.tmp" + std::to_string(::getpid()));
+    std::ofstream(tmp) << config.prelude_text;
+    fs::rename(tmp, header);
+  }
+  const std::string tmp_pch = p.pch_path_ + ".tmp" + std::to_string(::getpid());
+  const auto t0 = std::chrono::steady_clock::now();
+  DiagnosticCollector sink("prelude.hpp", 0);
+  auto ci = make_instance(config, {"-x", "c++-header", "-fpch-instantiate-templates", header.string()}, sink);
+  ci->getFrontendOpts().OutputFile = tmp_pch;
+  clang::GeneratePCHAction action;
+  if (!ci->ExecuteAction(action) || sink.getNumErrors()) {
+    fs::remove(tmp_pch, ec);
+    throw std::runtime_error("building the JIT prelude failed: " +
+                             (sink.child_.empty() ? std::string("unknown error") : sink.child_.front()));
+  }
+  ci.reset();
+  fs::rename(tmp_pch, p.pch_path_);
+  p.built_ = true;
+  p.build_ms_ = ms_since(t0);
+  if (!pch_works(config, p.pch_path_)) throw std::runtime_error("the freshly built JIT prelude is unusable");
+  return p;
+}
+
+FrontendResult compile_child(const FrontendConfig& config, const std::string& pch_path, const ChildSource& child,
+                             std::size_t max_source_bytes, bool emit_ir) {
+  FrontendResult result;
+  auto& v = result.verdict;
+  if (child.text.size() > max_source_bytes) {
+    v.kind = Verdict::Kind::too_large;
+    v.rule = "too_large";
+    v.message = "source is " + std::to_string(child.text.size()) + " bytes, over the cap of " +
+                std::to_string(max_source_bytes);
+    return result;
+  }
+
+  const auto child_bytes = static_cast<unsigned>(child.text.size());
+  std::string main_text = child.text + "\n#include \"" + kHarnessName + "\"\n";
+  DiagnosticCollector diags(child.display_name, child_bytes);
+  Policy policy(child_bytes, child.display_name);
+  std::vector<std::string> args = {"-include-pch", pch_path, "-ferror-limit=20", kChildPath};
+  if (!emit_ir) args.insert(args.begin(), "-fsyntax-only");
+  auto ci = make_instance(config, args, diags);
+  ci->getPreprocessorOpts().addRemappedFile(kChildPath, llvm::MemoryBuffer::getMemBufferCopy(main_text).release());
+  ci->getPreprocessorOpts().addRemappedFile(kHarnessPath,
+                                            llvm::MemoryBuffer::getMemBufferCopy(child.harness).release());
+  (void)kVirtualDir;
+
+  result.context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<clang::EmitLLVMOnlyAction> codegen;
+  if (emit_ir) {
+    codegen = std::make_unique<PolicedCodeGenAction>(result.context.get(), policy);
+    ci->ExecuteAction(*codegen);
+  } else {
+    PolicedSyntaxAction syntax(policy);
+    ci->ExecuteAction(syntax);
+  }
+
+  if (!diags.child_.empty()) {
+    v.kind = Verdict::Kind::compile_error;
+    v.rule = "compile_error";
+    v.message = diags.child_.front();
+    v.diagnostics = diags.child_;
+    return result;
+  }
+  if (!policy.violations().empty()) {
+    const auto& first = policy.violations().front();
+    v.kind = Verdict::Kind::policy;
+    v.rule = first.rule;
+    v.message = first.location + ": " + first.message;
+    for (const auto& pv : policy.violations()) v.diagnostics.push_back(pv.location + ": [" + pv.rule + "] " + pv.message);
+    return result;
+  }
+  if (!diags.harness_.empty() || diags.getNumErrors() > 0) {
+    result.verdict = contract_verdict(diags.harness_, policy);
+    return result;
+  }
+  if (emit_ir) {
+    result.module = codegen->takeModule();
+    if (!result.module) {
+      v.kind = Verdict::Kind::compile_error;
+      v.rule = "codegen";
+      v.message = "code generation produced no module";
+    }
+  }
+  return result;
+}
+
+}  // namespace evoprompt::jit

@@ -1,0 +1,111 @@
+#include "jit_model.hpp"
+
+#include <torch/version.h>
+
+#include <chrono>
+#include <sstream>
+
+namespace evoprompt {
+namespace {
+
+using ForwardFn = void (*)(torch::nn::Module*, const torch::Tensor*, torch::Tensor*);
+using NewModelFn = torch::nn::Module* (*)();
+
+std::vector<std::string> split(const std::string& list, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+jit::JitOptions torch_jit_options(const std::string& cache_dir) {
+  jit::JitOptions o;
+  o.clang_path = EVOPROMPT_CLANG_PATH;
+  o.flags = {"-std=c++17", "-O0", "-fPIC", "-w", "-DNDEBUG", "-D_GLIBCXX_USE_CXX11_ABI=1"};
+  for (const auto& dir : split(EVOPROMPT_TORCH_INCLUDE_DIRS, ':')) o.flags.push_back("-I" + dir);
+  o.prelude_text = "#include <torch/torch.h>\n#include <type_traits>\n";
+  for (const auto& h : jit::allowed_includes()) o.prelude_text += "#include <" + h + ">\n";
+  o.cache_salt = "torch " + std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                 std::to_string(TORCH_VERSION_PATCH);
+  o.cache_dir = cache_dir;
+  return o;
+}
+
+const std::string& model_harness() {
+  static const std::string harness = R"HARNESS(
+namespace evoprompt_contract {
+template <typename M, typename = void>
+struct has_forward : std::false_type {};
+template <typename M>
+struct has_forward<M, std::void_t<decltype(std::declval<M&>().forward(std::declval<torch::Tensor>()))>>
+    : std::is_same<decltype(std::declval<M&>().forward(std::declval<torch::Tensor>())), torch::Tensor> {};
+}  // namespace evoprompt_contract
+static_assert(std::is_base_of_v<torch::nn::Module, Model>,
+              "CONTRACT(not_a_module): struct Model must derive from torch::nn::Module");
+static_assert(std::is_default_constructible_v<Model>,
+              "CONTRACT(not_default_constructible): struct Model must be default-constructible");
+static_assert(evoprompt_contract::has_forward<Model>::value,
+              "CONTRACT(forward_signature): Model needs torch::Tensor forward(torch::Tensor x)");
+extern "C" torch::nn::Module* evoprompt_new_model() { return new Model(); }
+extern "C" void evoprompt_forward(torch::nn::Module* m, const torch::Tensor* x, torch::Tensor* out) {
+  *out = static_cast<Model*>(m)->forward(*x);
+}
+)HARNESS";
+  return harness;
+}
+
+JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std::string& display_name) {
+  JitModel out;
+  auto compiled = jit.compile({source, display_name, model_harness(), {"evoprompt_new_model", "evoprompt_forward"}});
+  out.verdict = compiled.verdict;
+  out.compile_ms = compiled.frontend_ms + compiled.link_ms;
+  if (!compiled.code) return out;
+  std::shared_ptr<jit::LoadedCode> code = compiled.code;
+  auto make = reinterpret_cast<NewModelFn>(jit::entry_point(*code, "evoprompt_new_model"));
+  auto forward = reinterpret_cast<ForwardFn>(jit::entry_point(*code, "evoprompt_forward"));
+  out.factory = [code, make, forward] {
+    // The deleter holds the code: a model never outlives the machine code of its methods.
+    std::shared_ptr<torch::nn::Module> module(make(), [code](torch::nn::Module* m) { delete m; });
+    torch::nn::Module* raw = module.get();
+    return ModelInstance{module, [forward, raw](const torch::Tensor& x) {
+                           torch::Tensor y;
+                           forward(raw, &x, &y);
+                           return y;
+                         }};
+  };
+  return out;
+}
+
+ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
+                                     const ClassificationData& data, const TrainOptions& options) {
+  ChildEvaluation out;
+  auto model = compile_model(jit, source, display_name);
+  out.verdict = model.verdict;
+  out.compile_ms = model.compile_ms;
+  if (!model.verdict.accepted()) return out;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fail = [&](std::string message) {
+    out.verdict.kind = jit::Verdict::Kind::runtime_error;
+    out.verdict.rule = "runtime_error";
+    out.verdict.message = std::move(message);
+  };
+  try {
+    out.train = train_classifier(model.factory, data, options);
+  } catch (const c10::Error& e) {
+    fail(first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    fail(first_line(e.what()));
+  } catch (...) {
+    fail("the child threw a non-standard exception");
+  }
+  out.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace evoprompt

@@ -1,0 +1,40 @@
+// Children of the MNIST-1D task through the JIT: the torch prelude and flags,
+// the harness that turns `struct Model` into entry points, and evaluation
+// that turns any failure into a verdict.
+#pragma once
+
+#include <string>
+
+#include "child_jit.hpp"
+#include "model.hpp"
+#include "trainer.hpp"
+
+namespace evoprompt {
+
+// Prelude, flags and driver for children that use libtorch.
+jit::JitOptions torch_jit_options(const std::string& cache_dir = "");
+
+// The contract checks and factory appended after every MNIST-1D child.
+const std::string& model_harness();
+
+struct JitModel {
+  jit::Verdict verdict;
+  ModelFactory factory;  // set when accepted; keeps the child's code alive
+  double compile_ms = 0.0;
+};
+
+JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std::string& display_name);
+
+struct ChildEvaluation {
+  jit::Verdict verdict;  // accepted means evaluated
+  TrainResult train;
+  double compile_ms = 0.0;
+  double train_ms = 0.0;
+};
+
+// Compiles and trains one child. Never throws for a bad child: exceptions
+// from its code (std::exception or anything else) become runtime_error.
+ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
+                                     const ClassificationData& data, const TrainOptions& options);
+
+}  // namespace evoprompt

@@ -1,0 +1,13 @@
+// compile_error (types): torch::relu called with an extra argument it does not take.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x), 0.1));
+  }
+};

@@ -1,0 +1,14 @@
+// forward_signature: forward returns std::vector<torch::Tensor> instead of torch::Tensor.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  std::vector<torch::Tensor> forward(torch::Tensor x) {
+    auto h = torch::relu(fc1(x));
+    return {fc2(h), h};  // logits [B, 10] plus features
+  }
+};

@@ -1,0 +1,13 @@
+// no_model: the struct is named `model` (lowercase); the contract name is case-sensitive.
+struct model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

@@ -1,0 +1,14 @@
+// not_default_constructible: `Model() = delete;` next to a constructor taking the hidden width.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() = delete;
+  Model(int64_t hidden, double /*unused_dropout*/) {
+    fc1 = register_module("fc1", torch::nn::Linear(40, hidden));
+    fc2 = register_module("fc2", torch::nn::Linear(hidden, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

@@ -1,0 +1,14 @@
+// data_ptr: x.data_ptr<float>() (only compared with nullptr, never dereferenced).
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    if (x.data_ptr<float>() == nullptr) return torch::zeros({x.size(0), 10});
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

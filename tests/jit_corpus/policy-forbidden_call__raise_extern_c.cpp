@@ -1,0 +1,16 @@
+// forbidden_call: raise(SIGSEGV) declared by the child via extern "C" (same signature as <signal.h>).
+extern "C" int raise(int) noexcept;
+
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    if (x.size(1) != 40) raise(11);
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

@@ -1,0 +1,14 @@
+// forbidden_call: std::exit(1) on an unexpected input width.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    if (x.size(1) != 40) std::exit(1);
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

@@ -1,0 +1,16 @@
+// forbidden_call: system() declared by the child via extern "C" and called in the constructor.
+extern "C" int system(const char*);
+
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+    (void)system("true");
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

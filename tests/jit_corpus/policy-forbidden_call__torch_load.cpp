@@ -1,0 +1,19 @@
+// forbidden_call: torch::load tries to read "pretrained" weights from a file.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+    try {
+      torch::Tensor pretrained;
+      torch::load(pretrained, "/tmp/pretrained_fc1.pt");
+    } catch (const c10::Error&) {
+      // no pretrained weights: keep the fresh initialisation
+    }
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

@@ -1,0 +1,15 @@
+// harness_name: an extern "C" function in the harness's reserved evoprompt_ prefix.
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};
+
+extern "C" void* evoprompt_child_override() { return nullptr; }

@@ -1,0 +1,16 @@
+// mutable_global: a non-const `int forward_calls = 0;` at file scope, incremented in forward.
+int forward_calls = 0;
+
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    ++forward_calls;
+    return fc2(torch::relu(fc1(x)));  // [B, 10]
+  }
+};

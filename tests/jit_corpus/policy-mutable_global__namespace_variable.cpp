@@ -1,0 +1,17 @@
+// mutable_global: a non-const double inside a named namespace (namespace scope, not file top level).
+namespace config {
+double input_scale = 1.0;
+}  // namespace config
+
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+  Model() {
+    fc1 = register_module("fc1", torch::nn::Linear(40, 64));
+    fc2 = register_module("fc2", torch::nn::Linear(64, 10));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    return fc2(torch::relu(fc1(x * config::input_scale)));  // [B, 10]
+  }
+};

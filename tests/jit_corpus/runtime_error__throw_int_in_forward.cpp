@@ -1,0 +1,11 @@
+// runtime_error: forward throws a non-std exception (`throw 42;`).
+struct Model : torch::nn::Module {
+  torch::nn::Linear fc{nullptr};
+
+  Model() { fc = register_module("fc", torch::nn::Linear(40, 10)); }
+
+  torch::Tensor forward(torch::Tensor x) {
+    if (x.size(1) == 40) throw 42;
+    return fc(x);
+  }
+};
