@@ -195,6 +195,9 @@ void* LoadedCode::symbol(const std::string& name) const {
 LoadedCode::~LoadedCode() {
   consumeError(jit_->deinitialize(*dylib_));
   consumeError(jit_->getExecutionSession().removeJITDylib(*dylib_));
+  // Interned symbol names outlive their last user until swept: sweep, or a
+  // long run grows by every child's symbol table.
+  jit_->getExecutionSession().getSymbolStringPool()->clearDeadEntries();
 }
 
 }  // namespace evoprompt::jit

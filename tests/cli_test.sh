@@ -42,5 +42,29 @@ for key in '"name":"cnn"' '"params_used":5210' '"params_total":5210' '"best_val_
   grep -q "$key" "$tmp/json" || { echo "FAIL: JSON lacks $key"; failures=$((failures + 1)); }
 done
 
+# check and replay: exit 0 accepted/evaluated, 1 rejected or failed, 2 usage error.
+corpus="$(dirname "$0")/jit_corpus"
+expect_exit() {  # expect_exit CODE ARGS...
+  local want="$1"; shift
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  [ $rc -eq "$want" ] || { echo "FAIL: '$*' exited $rc, expected $want: $(head -c 300 "$tmp/err")"; failures=$((failures + 1)); }
+}
+expect_exit 0 check "$corpus/accepted__tiny_linear.cpp"
+grep -q "^verdict: accepted" "$tmp/out" || { echo "FAIL: check text output: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+expect_exit 1 check --json "$corpus/policy-forbidden_call__getenv.cpp"
+grep -q '"verdict":"policy"' "$tmp/out" && grep -q '"rule":"forbidden_call"' "$tmp/out" && grep -q '"diagnostics":\[' "$tmp/out" \
+  || { echo "FAIL: check --json policy output: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+expect_exit 1 check --json "$corpus/compile_error__undeclared_identifier.cpp"
+grep -q '"verdict":"compile_error"' "$tmp/out" || { echo "FAIL: compile_error verdict: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+expect_exit 2 check "$tmp/no_such_child.cpp"
+expect_exit 2 check --task cifar "$corpus/accepted__tiny_linear.cpp"
+expect_exit 0 replay --json --data "$tmp/small" --val-size 80 --steps 20 --eval-every 10 --threads 1 "$corpus/accepted__tiny_linear.cpp"
+for key in '"verdict":"evaluated"' '"params_used":410' '"params_total":410' '"best_val_acc":' '"test_acc":' '"compile_ms":' '"train_ms":'; do
+  grep -q "$key" "$tmp/out" || { echo "FAIL: replay JSON lacks $key: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+done
+expect_exit 1 replay --json --data "$tmp/small" --val-size 80 --steps 5 --threads 1 "$corpus/runtime_error__throw_int_in_forward.cpp"
+grep -q '"verdict":"runtime_error"' "$tmp/out" || { echo "FAIL: replay runtime_error: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+
 if [ $failures -eq 0 ]; then echo "cli: all checks passed"; else echo "cli: $failures failures"; fi
 [ $failures -eq 0 ]

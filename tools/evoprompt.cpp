@@ -26,7 +26,8 @@ namespace {
 
 using namespace evoprompt;
 
-// A user-facing error: printed as one line, exit code 1.
+// A usage error (bad flag value, unknown task, unreadable file): printed as
+// one line, exit code 2, like a bad flag.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -345,6 +346,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const UsageError& e) {
     std::cerr << "evoprompt: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
