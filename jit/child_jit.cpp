@@ -58,7 +58,7 @@ ChildJit::~ChildJit() = default;
 CompileOutcome ChildJit::compile(const ChildRequest& request) {
   CompileOutcome out;
   auto t0 = std::chrono::steady_clock::now();
-  auto fe = compile_child(impl_->frontend, impl_->prelude.pch_path(), child_source(request),
+  auto fe = compile_child(impl_->frontend, impl_->prelude, child_source(request),
                           impl_->options.max_source_bytes, /*emit_ir=*/true);
   out.frontend_ms = elapsed_ms(t0);
   out.verdict = std::move(fe.verdict);
@@ -79,12 +79,12 @@ CompileOutcome ChildJit::compile(const ChildRequest& request) {
 }
 
 Verdict ChildJit::check(const ChildRequest& request) {
-  return compile_child(impl_->frontend, impl_->prelude.pch_path(), child_source(request),
+  return compile_child(impl_->frontend, impl_->prelude, child_source(request),
                        impl_->options.max_source_bytes, /*emit_ir=*/false)
       .verdict;
 }
 
-const std::string& ChildJit::prelude_path() const { return impl_->prelude.pch_path(); }
+const std::string& ChildJit::prelude_path() const { return impl_->prelude.module_path(); }
 
 double ChildJit::prelude_build_ms() const { return impl_->prelude.build_ms(); }
 

@@ -53,7 +53,7 @@ class DiagnosticCollector : public clang::DiagnosticConsumer {
       const auto& sm = info.getSourceManager();
       const auto at = sm.getExpansionLoc(info.getLocation());
       const auto presumed = sm.getPresumedLoc(at);
-      const bool in_main = sm.isInMainFile(at);
+      const bool in_main = sm.getFileID(at) == sm.getMainFileID();
       from_harness = (in_main && sm.getFileOffset(at) >= child_bytes_) ||
                      (presumed.isValid() && llvm::StringRef(presumed.getFilename()).ends_with(kHarnessName));
       if (presumed.isValid()) {
@@ -165,17 +165,38 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Compiles a trivial child against the PCH: false when the PCH is unusable.
-bool pch_works(const FrontendConfig& config, const std::string& pch) {
+constexpr const char* kModuleName = "evoprompt_prelude";
+
+// Compiles a trivial child against the prelude: false when it is unusable.
+bool prelude_works(const FrontendConfig& config, const Prelude& prelude) {
   DiagnosticCollector sink("probe.cpp", 0);
-  auto ci = make_instance(config, {"-fsyntax-only", "-include-pch", pch, kChildPath}, sink);
+  auto args = prelude.import_args();
+  args.insert(args.begin(), "-fsyntax-only");
+  args.push_back(kChildPath);
+  auto ci = make_instance(config, args, sink);
   ci->getPreprocessorOpts().addRemappedFile(kChildPath,
                                             llvm::MemoryBuffer::getMemBufferCopy("int probe();\n").release());
   clang::SyntaxOnlyAction action;
   return ci->ExecuteAction(action) && !sink.getNumErrors();
 }
 
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
+  std::ofstream(tmp) << text;
+  fs::rename(tmp, path);
+}
+
 }  // namespace
+
+std::vector<std::string> Prelude::import_args() const {
+  const fs::path dir(dir_);
+  return {"-fmodules",
+          "-fmodules-cache-path=" + (dir / "clang-modules").string(),  // Clang's own builtin modules
+          "-fmodule-map-file=" + (dir / "module.modulemap").string(),
+          "-fmodule-file=" + std::string(kModuleName) + "=" + module_path_,
+          "-include",
+          (dir / "prelude.hpp").string()};
+}
 
 Prelude Prelude::load_or_build(const FrontendConfig& config, const std::string& cache_dir) {
   std::string key = clang::getClangFullVersion() + "\n" + config.clang_path + "\n" + config.cache_salt + "\n" +
@@ -183,40 +204,42 @@ Prelude Prelude::load_or_build(const FrontendConfig& config, const std::string& 
   for (const auto& f : config.flags) key += "\n" + f;
   const fs::path dir = fs::path(cache_dir) / ("prelude-" + hex64(llvm::xxh3_64bits(key)));
   Prelude p;
-  p.pch_path_ = (dir / "prelude.pch").string();
-  if (fs::exists(p.pch_path_) && pch_works(config, p.pch_path_)) return p;
+  p.dir_ = dir.string();
+  p.module_path_ = (dir / "prelude.pcm").string();
+  if (fs::exists(p.module_path_) && prelude_works(config, p)) return p;
 
   // Build into a private temporary name, then rename: concurrent builders
-  // and killed builds never leave a half-written PCH under the real name.
+  // and killed builds never leave a half-written module under the real name.
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create JIT cache folder " + dir.string() + ": " + ec.message());
-  const fs::path header = dir / "prelude.hpp";
-  {
-    const fs::path tmp = dir / ("prelude.hpp.tmp" + std::to_string(::getpid()));
-    std::ofstream(tmp) << config.prelude_text;
-    fs::rename(tmp, header);
-  }
-  const std::string tmp_pch = p.pch_path_ + ".tmp" + std::to_string(::getpid());
+  write_atomically(dir / "prelude.hpp", config.prelude_text);
+  write_atomically(dir / "module.modulemap",
+                   "module " + std::string(kModuleName) + " {\n  header \"prelude.hpp\"\n  export *\n}\n");
+  const std::string tmp = p.module_path_ + ".tmp" + std::to_string(::getpid());
   const auto t0 = std::chrono::steady_clock::now();
   DiagnosticCollector sink("prelude.hpp", 0);
-  auto ci = make_instance(config, {"-x", "c++-header", "-fpch-instantiate-templates", header.string()}, sink);
-  ci->getFrontendOpts().OutputFile = tmp_pch;
-  clang::GeneratePCHAction action;
+  auto ci = make_instance(config,
+                          {"-fmodules", "-fmodules-cache-path=" + (dir / "clang-modules").string(), "-Xclang",
+                           "-emit-module", "-fmodule-name=" + std::string(kModuleName), "-x", "c++",
+                           (dir / "module.modulemap").string()},
+                          sink);
+  ci->getFrontendOpts().OutputFile = tmp;
+  clang::GenerateModuleFromModuleMapAction action;
   if (!ci->ExecuteAction(action) || sink.getNumErrors()) {
-    fs::remove(tmp_pch, ec);
+    fs::remove(tmp, ec);
     throw std::runtime_error("building the JIT prelude failed: " +
                              (sink.child_.empty() ? std::string("unknown error") : sink.child_.front()));
   }
   ci.reset();
-  fs::rename(tmp_pch, p.pch_path_);
+  fs::rename(tmp, p.module_path_);
   p.built_ = true;
   p.build_ms_ = ms_since(t0);
-  if (!pch_works(config, p.pch_path_)) throw std::runtime_error("the freshly built JIT prelude is unusable");
+  if (!prelude_works(config, p)) throw std::runtime_error("the freshly built JIT prelude is unusable");
   return p;
 }
 
-FrontendResult compile_child(const FrontendConfig& config, const std::string& pch_path, const ChildSource& child,
+FrontendResult compile_child(const FrontendConfig& config, const Prelude& prelude, const ChildSource& child,
                              std::size_t max_source_bytes, bool emit_ir) {
   FrontendResult result;
   auto& v = result.verdict;
@@ -232,7 +255,9 @@ FrontendResult compile_child(const FrontendConfig& config, const std::string& pc
   std::string main_text = child.text + "\n#include \"" + kHarnessName + "\"\n";
   DiagnosticCollector diags(child.display_name, child_bytes);
   Policy policy(child_bytes, child.display_name);
-  std::vector<std::string> args = {"-include-pch", pch_path, "-ferror-limit=20", kChildPath};
+  std::vector<std::string> args = prelude.import_args();
+  args.push_back("-ferror-limit=20");
+  args.push_back(kChildPath);
   if (!emit_ir) args.insert(args.begin(), "-fsyntax-only");
   auto ci = make_instance(config, args, diags);
   ci->getPreprocessorOpts().addRemappedFile(kChildPath, llvm::MemoryBuffer::getMemBufferCopy(main_text).release());

@@ -200,8 +200,10 @@ std::unique_ptr<ASTConsumer> Policy::make_consumer(CompilerInstance& CI) {
 }
 
 bool Policy::in_child(const SourceManager& sm, SourceLocation loc) const {
+  // The main file itself: isInMainFile() also accepts files it includes and
+  // the predefines buffer (where -include lives).
   const SourceLocation at = sm.getExpansionLoc(loc);
-  return sm.isInMainFile(at) && sm.getFileOffset(at) < child_bytes_;
+  return sm.getFileID(at) == sm.getMainFileID() && sm.getFileOffset(at) < child_bytes_;
 }
 
 bool Policy::declares_record(const std::string& name) const {

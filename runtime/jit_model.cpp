@@ -46,9 +46,9 @@ template <typename M>
 struct has_forward<M, std::void_t<decltype(std::declval<M&>().forward(std::declval<torch::Tensor>()))>>
     : std::is_same<decltype(std::declval<M&>().forward(std::declval<torch::Tensor>())), torch::Tensor> {};
 }  // namespace evoprompt_contract
-static_assert(std::is_base_of_v<torch::nn::Module, Model>,
+static_assert(__is_base_of(torch::nn::Module, Model),
               "CONTRACT(not_a_module): struct Model must derive from torch::nn::Module");
-static_assert(std::is_default_constructible_v<Model>,
+static_assert(__is_constructible(Model),
               "CONTRACT(not_default_constructible): struct Model must be default-constructible");
 static_assert(evoprompt_contract::has_forward<Model>::value,
               "CONTRACT(forward_signature): Model needs torch::Tensor forward(torch::Tensor x)");
