@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Benchmarks, each reported as a ratio against its anchor measured in the same run.
-#   bench/run.sh [BUILD_DIR] [STEPS] [ROUNDS]
+#   bench/run.sh [BUILD_DIR] [STEPS] [ROUNDS] [ANCHOR_CHILDREN] [RSS_COMPILES]
 # cnn_train: training steps/s of the MNIST-1D CNN seed, one thread, batch 128, through the real
 # trainer, against the same loop in Python PyTorch (Debian's python3-torch: the same libtorch).
 # Rounds alternate C++ and Python so that machine noise hits both; medians are compared.
+# jit_compile: median per-child JIT compile latency (after the one-time prelude) over the seeds
+# and the corpus's accepted children, against g++ -O2 and clang++-19 (same prelude) subprocesses
+# plus dlopen on the first ANCHOR_CHILDREN children; and RSS growth per child over RSS_COMPILES.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 steps=${2:-2000}
 rounds=${3:-5}
+anchor_children=${4:-3}
+rss_compiles=${5:-500}
 data=${EVOPROMPT_MNIST1D_DIR:-$here/../../shared/data/mnist1d}
 python=/usr/bin/python3  # Debian's interpreter, where python3-torch lives
 
@@ -22,10 +27,19 @@ for ((r = 1; r <= rounds; r++)); do
   OMP_NUM_THREADS=1 "$python" "$here/python_train_loop.py" "$data" --steps "$steps" >>"$results"
 done
 
-"$python" - "$results" <<'PY'
+compile_json=$("$build/bench/evoprompt_bench_compile" "$here/../tests/jit_corpus" "$anchor_children" "$rss_compiles")
+
+"$python" - "$results" "$compile_json" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 med = {impl: statistics.median(r["steps_per_s"] for r in rows if r["impl"] == impl) for impl in ("cpp", "python")}
 print(f"{'bench':<22}{'anchor (python) steps/s':>26}{'evoprompt steps/s':>20}{'ratio':>9}")
 print(f"{'cnn_train_1thread':<22}{med['python']:>26.1f}{med['cpp']:>20.1f}{med['cpp'] / med['python']:>8.2f}x")
+c = json.loads(sys.argv[2])
+print()
+print(f"jit_compile: median {c['jit_median_ms']:.0f} ms per child over {c['children']} children "
+      f"(min {c['jit_min_ms']:.0f}, max {c['jit_max_ms']:.0f}); prelude load {c['prelude_load_ms']:.0f} ms")
+print(f"  vs g++ -O2 subprocess + dlopen:            {c['gxx_subprocess_median_ms']:.0f} ms  -> {c['speedup_vs_gxx']:.1f}x")
+print(f"  vs clang++-19 subprocess, same prelude:    {c['clang_prelude_subprocess_median_ms']:.0f} ms  -> {c['speedup_vs_clang_prelude']:.1f}x")
+print(f"  RSS growth per child over {c['rss_compiles']} compiles: {c['rss_growth_per_child_kib']:.1f} KiB")
 PY

@@ -86,6 +86,8 @@ Verdict ChildJit::check(const ChildRequest& request) {
 
 const std::string& ChildJit::prelude_path() const { return impl_->prelude.module_path(); }
 
+std::vector<std::string> ChildJit::prelude_args() const { return impl_->prelude.import_args(); }
+
 double ChildJit::prelude_build_ms() const { return impl_->prelude.build_ms(); }
 
 void* entry_point(const LoadedCode& code, const std::string& name) { return code.symbol(name); }

@@ -57,6 +57,8 @@ class ChildJit {
   Verdict check(const ChildRequest& request);
 
   const std::string& prelude_path() const;
+  // Compiler arguments that import the prelude, for compiling a child by hand.
+  std::vector<std::string> prelude_args() const;
   double prelude_build_ms() const;  // 0 when the cached prelude was reused
 
  private:

