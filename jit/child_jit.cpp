@@ -50,7 +50,10 @@ ChildJit::ChildJit(JitOptions options) {
   FrontendConfig config{options.clang_path, options.flags, options.prelude_text, options.cache_salt};
   const std::string dir = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
   Prelude prelude = Prelude::load_or_build(config, dir);
-  impl_.reset(new Impl{std::move(options), std::move(config), std::move(prelude), OrcEngine()});
+  impl_ = std::make_unique<Impl>();
+  impl_->options = std::move(options);
+  impl_->frontend = std::move(config);
+  impl_->prelude = std::move(prelude);
 }
 
 ChildJit::~ChildJit() = default;

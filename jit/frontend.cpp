@@ -19,7 +19,11 @@
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "policy.hpp"
 
@@ -180,6 +184,22 @@ bool prelude_works(const FrontendConfig& config, const Prelude& prelude) {
   return ci->ExecuteAction(action) && !sink.getNumErrors();
 }
 
+// An exclusive advisory lock (flock) held for the object's lifetime.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw std::runtime_error("cannot open lock file " + path);
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() { ::close(fd_); }  // closing releases the lock
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 void write_atomically(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
   std::ofstream(tmp) << text;
@@ -206,13 +226,17 @@ Prelude Prelude::load_or_build(const FrontendConfig& config, const std::string& 
   Prelude p;
   p.dir_ = dir.string();
   p.module_path_ = (dir / "prelude.pcm").string();
-  if (fs::exists(p.module_path_) && prelude_works(config, p)) return p;
-
-  // Build into a private temporary name, then rename: concurrent builders
-  // and killed builds never leave a half-written module under the real name.
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create JIT cache folder " + dir.string() + ": " + ec.message());
+
+  // One process at a time checks or builds a cache entry: two builders would
+  // race on Clang's implicit module cache under it.
+  const FileLock lock((dir / ".lock").string());
+  if (fs::exists(p.module_path_) && prelude_works(config, p)) return p;
+
+  // Build into a private temporary name, then rename: a killed build never
+  // leaves a half-written module under the real name.
   write_atomically(dir / "prelude.hpp", config.prelude_text);
   write_atomically(dir / "module.modulemap",
                    "module " + std::string(kModuleName) + " {\n  header \"prelude.hpp\"\n  export *\n}\n");
