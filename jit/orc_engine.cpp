@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <unordered_map>
 #include <stdexcept>
 
 namespace evoprompt::jit {
@@ -48,10 +49,25 @@ const std::vector<void*>& allowed_library_handles() {
   return handles;
 }
 
-bool exported_by_allowed_library(const char* name) {
+// The address JIT code binds `name` to, or null when no allowed library
+// exports it. Memoised: every child asks for the same few hundred symbols,
+// and each first answer costs a dlsym per allowed library.
+void* allowed_symbol_address(const std::string& name) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, void*> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(name); it != cache.end()) return it->second;
+  }
+  void* addr = nullptr;
   for (void* h : allowed_library_handles())
-    if (::dlsym(h, name)) return true;
-  return false;
+    if (::dlsym(h, name.c_str())) {
+      addr = ::dlsym(RTLD_DEFAULT, name.c_str());
+      break;
+    }
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(name, addr);
+  return addr;
 }
 
 // A symbol resolves only when an allowed library exports it; the address is
@@ -64,9 +80,7 @@ class AllowlistGenerator : public DefinitionGenerator {
                       const SymbolLookupSet& symbols) override {
     SymbolMap found;
     for (const auto& [name, flags] : symbols) {
-      const std::string text = (*name).str();
-      if (!exported_by_allowed_library(text.c_str())) continue;
-      void* addr = ::dlsym(RTLD_DEFAULT, text.c_str());
+      void* addr = allowed_symbol_address((*name).str());
       if (!addr) continue;
       found[name] = {ExecutorAddr::fromPtr(addr), JITSymbolFlags::Exported};
     }
@@ -83,7 +97,7 @@ std::vector<std::string> unresolved_externals(const llvm::Module& module) {
     const StringRef name = gv.getName();
     if (name.starts_with("llvm.") || name.starts_with("__lljit") || name == "__dso_handle") return;
     if (gv.hasExternalWeakLinkage()) return;  // resolves to null when absent
-    if (!exported_by_allowed_library(name.str().c_str())) missing.push_back(llvm::demangle(name.str()));
+    if (!allowed_symbol_address(name.str())) missing.push_back(llvm::demangle(name.str()));
   };
   for (const auto& f : module.functions()) check(f);
   for (const auto& g : module.globals()) check(g);
