@@ -33,7 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // Children and the harness live in a virtual folder: nothing is written to disk.
-constexpr const char* kVirtualDir = "/__evoprompt__";
 constexpr const char* kChildPath = "/__evoprompt__/child.cpp";
 constexpr const char* kHarnessName = "evoprompt_harness.inc";
 constexpr const char* kHarnessPath = "/__evoprompt__/evoprompt_harness.inc";
@@ -287,7 +286,6 @@ FrontendResult compile_child(const FrontendConfig& config, const Prelude& prelud
   ci->getPreprocessorOpts().addRemappedFile(kChildPath, llvm::MemoryBuffer::getMemBufferCopy(main_text).release());
   ci->getPreprocessorOpts().addRemappedFile(kHarnessPath,
                                             llvm::MemoryBuffer::getMemBufferCopy(child.harness).release());
-  (void)kVirtualDir;
 
   result.context = std::make_unique<llvm::LLVMContext>();
   std::unique_ptr<clang::EmitLLVMOnlyAction> codegen;
