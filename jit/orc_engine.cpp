@@ -170,7 +170,12 @@ LoadResult OrcEngine::load(std::unique_ptr<llvm::LLVMContext> context, std::uniq
     module.reset();  // a module must die before its context
     return result;
   }
-  auto jd = jit_->createJITDylib("child" + std::to_string(counter++));
+  const std::string name = "child" + std::to_string(counter++);
+  // Unique module names: ORC derives init/deinit symbol names from them, and
+  // children must never share any.
+  module->setModuleIdentifier(name);
+  module->setSourceFileName(name + ".cpp");
+  auto jd = jit_->createJITDylib(name);
   if (!jd) {
     result.error = error_text(jd.takeError());
     return result;
