@@ -17,7 +17,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <stdexcept>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -57,8 +56,8 @@ class DiagnosticCollector : public clang::DiagnosticConsumer {
       const auto at = sm.getExpansionLoc(info.getLocation());
       const auto presumed = sm.getPresumedLoc(at);
       const bool in_main = sm.getFileID(at) == sm.getMainFileID();
-      from_harness = (in_main && sm.getFileOffset(at) >= child_bytes_) ||
-                     (presumed.isValid() && llvm::StringRef(presumed.getFilename()).ends_with(kHarnessName));
+      // The file itself, not its presumed name: a child's #line cannot pose as the harness.
+      from_harness = (in_main && sm.getFileOffset(at) >= child_bytes_) || sm.getFilename(at).ends_with(kHarnessName);
       if (presumed.isValid()) {
         const std::string file = in_main ? display_name_ : from_harness ? "<harness>" : presumed.getFilename();
         where = file + ":" + std::to_string(presumed.getLine()) + ":" + std::to_string(presumed.getColumn());
@@ -134,7 +133,7 @@ class PolicedSyntaxAction : public clang::SyntaxOnlyAction {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// "contract:<rule>: message" from the harness's static_asserts.
+// The contract verdict from the harness's diagnostics (or the missing Model).
 Verdict contract_verdict(const std::vector<std::string>& harness_diags, const Policy& policy) {
   Verdict v;
   v.kind = Verdict::Kind::contract;
@@ -169,6 +168,10 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 constexpr const char* kModuleName = "evoprompt_prelude";
+
+// Where Clang keeps the builtin modules the prelude imports; shared by the
+// prelude build and every child.
+std::string module_cache_flag(const fs::path& dir) { return "-fmodules-cache-path=" + (dir / "clang-modules").string(); }
 
 // Compiles a trivial child against the prelude: false when it is unusable.
 bool prelude_works(const FrontendConfig& config, const Prelude& prelude) {
@@ -210,7 +213,7 @@ void write_atomically(const fs::path& path, const std::string& text) {
 std::vector<std::string> Prelude::import_args() const {
   const fs::path dir(dir_);
   return {"-fmodules",
-          "-fmodules-cache-path=" + (dir / "clang-modules").string(),  // Clang's own builtin modules
+          module_cache_flag(dir),
           "-fmodule-map-file=" + (dir / "module.modulemap").string(),
           "-fmodule-file=" + std::string(kModuleName) + "=" + module_path_,
           "-include",
@@ -243,7 +246,7 @@ Prelude Prelude::load_or_build(const FrontendConfig& config, const std::string& 
   const auto t0 = std::chrono::steady_clock::now();
   DiagnosticCollector sink("prelude.hpp", 0);
   auto ci = make_instance(config,
-                          {"-fmodules", "-fmodules-cache-path=" + (dir / "clang-modules").string(), "-Xclang",
+                          {"-fmodules", module_cache_flag(dir), "-Xclang",
                            "-emit-module", "-fmodule-name=" + std::string(kModuleName), "-x", "c++",
                            (dir / "module.modulemap").string()},
                           sink);

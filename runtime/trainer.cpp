@@ -3,7 +3,6 @@
 #include <chrono>
 #include <stdexcept>
 
-
 namespace evoprompt {
 namespace {
 

@@ -121,6 +121,11 @@ TEST_CASE("verdicts come in order: too_large, compile_error, policy, contract", 
        "both.cpp", model_harness(), {}});
   CHECK(both.kind == jit::Verdict::Kind::compile_error);
   CHECK_THAT(both.message, Catch::StartsWith("both.cpp:2:") && Catch::Contains("undeclared identifier 'y'"));
+  // A #line directive cannot make the child's errors pass for the harness's.
+  const auto posing = shared_jit().check(
+      {"#line 1 \"evoprompt_harness.inc\"\nstruct Model : torch::nn::Module { torch::Tensor forward(torch::Tensor x) { return y; } };\n",
+       "posing.cpp", model_harness(), {}});
+  CHECK(posing.kind == jit::Verdict::Kind::compile_error);
   // A policy violation wins over a broken contract.
   const auto policy = shared_jit().check({"int counter = 0;\nstruct Net {};\n", "p.cpp", model_harness(), {}});
   CHECK(policy.kind == jit::Verdict::Kind::policy);
