@@ -58,6 +58,7 @@ grep -q '"verdict":"policy"' "$tmp/out" && grep -q '"rule":"forbidden_call"' "$t
 expect_exit 1 check --json "$corpus/compile_error__undeclared_identifier.cpp"
 grep -q '"verdict":"compile_error"' "$tmp/out" || { echo "FAIL: compile_error verdict: $(cat "$tmp/out")"; failures=$((failures + 1)); }
 expect_exit 2 check "$tmp/no_such_child.cpp"
+expect_exit 2 check "$tmp"
 expect_exit 2 check --task cifar "$corpus/accepted__tiny_linear.cpp"
 expect_exit 0 replay --json --data "$tmp/small" --val-size 80 --steps 20 --eval-every 10 --threads 1 "$corpus/accepted__tiny_linear.cpp"
 for key in '"verdict":"evaluated"' '"params_used":410' '"params_total":410' '"best_val_acc":' '"test_acc":' '"compile_ms":' '"train_ms":'; do

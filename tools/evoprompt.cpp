@@ -52,7 +52,8 @@ void require_task(const std::string& task) {
 
 std::string read_source(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read the child file");
+  // A folder opens as a stream too, and would read as an empty child.
+  if (!in || !std::filesystem::is_regular_file(path)) throw UsageError(path + ": cannot read the child file");
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
