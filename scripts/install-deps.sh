@@ -10,6 +10,8 @@ packages=(
   libgoogle-perftools-dev  # tcmalloc_minimal, linked into the executables
   llvm-19-dev libclang-19-dev libclang-cpp19-dev clang-19
   libfmt-dev catch2 libcli11-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev
+  libcurl4-openssl-dev libtomlplusplus-dev
+  libcpp-httplib-dev       # tests only: a fake OpenAI-compatible server
   python3-torch   # benchmark anchor only (bench/)
 )
 

@@ -1,0 +1,67 @@
+// The crossover-and-mutation operator of Algorithm 2: anything that turns a
+// few-shot prompt into n completions. Back-ends take plain data only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace evoprompt::codegen {
+
+struct SampleRequest {
+  std::string prompt;                  // ends with the opening line the LM completes
+  std::vector<double> temperatures;    // one per sample: n = temperatures.size()
+  std::vector<std::string> stop;       // e.g. {"/* Metrics:"}
+  int max_tokens = 2048;
+  double top_p = 1.0;
+  std::uint64_t seed = 0;              // for back-ends that sample reproducibly
+  std::uint64_t first_sample = 0;      // the run-wide index of the first sample (replay)
+};
+
+struct Completion {
+  std::string text;             // continuation after the prompt, stop sequence excluded
+  std::string finish_reason;    // "stop", "length", ... when the back-end says
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::string error;            // non-empty: this sample failed (it still counts)
+};
+
+// One example for soft prompt-tuning: the metrics block and the code it scored.
+struct TuneExample {
+  std::string metrics_block;
+  std::string code;
+};
+
+struct TuneReport {
+  bool tuned = false;   // false: the back-end cannot tune
+  double loss_before = 0.0;
+  double loss_after = 0.0;
+  std::string detail;
+};
+
+// A failure of the LM itself (unreachable server, request caps spent,
+// replay file exhausted). The run stops cleanly and can be resumed.
+struct LanguageModelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  // How the journal names this back-end, e.g. "mutate" or "openai:http://...#model".
+  virtual std::string name() const = 0;
+  // Returns exactly request.temperatures.size() completions, in order.
+  // Per-sample failures come back as Completion::error; throws
+  // LanguageModelError only when the back-end as a whole cannot go on.
+  virtual std::vector<Completion> sample(const SampleRequest& request) = 0;
+  // Soft prompt-tuning between rounds; the default cannot tune.
+  virtual bool can_tune() const { return false; }
+  virtual TuneReport tune(const std::vector<TuneExample>& examples) {
+    (void)examples;
+    return {};
+  }
+};
+
+}  // namespace evoprompt::codegen
