@@ -54,6 +54,11 @@ Mnist1d generate_mnist1d(const Mnist1dArgs& args);
 // std::runtime_error with a one-line reason on a missing or bad file.
 Mnist1d load_mnist1d(const std::string& dir);
 
+// The canonical arrays: `dir` when given, else $EVOPROMPT_MNIST1D_DIR, else
+// the checkout's ../shared/data/mnist1d, else the generator (seed 42), which
+// reproduces them to 1e-6 (and says so on stderr).
+Mnist1d load_canonical_mnist1d(const std::string& dir);
+
 // Writes every array as <name>.npy into `dir` (created if missing).
 void save_mnist1d(const Mnist1d& data, const std::string& dir);
 

@@ -35,17 +35,6 @@ struct UsageError : std::runtime_error {
 // Exit code of `check` and `replay` for a rejected or failing child.
 constexpr int kRejected = 1;
 
-// The canonical arrays: --data DIR, else $EVOPROMPT_MNIST1D_DIR, else the
-// checkout's ../shared/data/mnist1d, else the native generator (seed 42),
-// which reproduces the canonical arrays to 1e-6.
-Mnist1d load_task_data(const std::string& data_dir) {
-  if (!data_dir.empty()) return load_mnist1d(data_dir);
-  if (const char* env = std::getenv("EVOPROMPT_MNIST1D_DIR"); env && *env) return load_mnist1d(env);
-  if (std::filesystem::is_directory(EVOPROMPT_MNIST1D_DIR)) return load_mnist1d(EVOPROMPT_MNIST1D_DIR);
-  std::cerr << "evoprompt: canonical MNIST-1D folder not found; generating it (seed 42)\n";
-  return generate_mnist1d(Mnist1dArgs{});
-}
-
 void require_task(const std::string& task) {
   if (task != "mnist1d") throw UsageError("unknown task '" + task + "' (available: mnist1d)");
 }
@@ -95,7 +84,7 @@ struct TrainFlags {
     }
     if (threads < 0) throw UsageError("--threads must be >= 0");
     if (threads > 0) torch::set_num_threads(threads);
-    const Mnist1d data = load_task_data(data_dir);
+    const Mnist1d data = load_canonical_mnist1d(data_dir);
     HoldoutSplit split;
     try {
       split = holdout_split(data.num_train(), val_size, split_seed);

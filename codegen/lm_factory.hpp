@@ -1,0 +1,28 @@
+// `--lm SPEC`: mutate | replay:FILE | openai:URL | local:DIR.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "language_model.hpp"
+
+namespace evoprompt::codegen {
+
+struct LmSettings {
+  std::string spec = "mutate";
+  // openai:URL only
+  std::string model;
+  std::string api = "completions";  // or "chat"
+  std::string api_key_env = "OPENAI_API_KEY";
+  double timeout_s = 300;
+  int max_retries = 5;
+  std::int64_t max_requests = 0;      // 0: no cap
+  std::int64_t max_total_tokens = 0;  // 0: no cap
+};
+
+// Throws std::invalid_argument with a one-line reason for a bad spec, and
+// std::runtime_error when the back-end cannot start (e.g. unreadable file).
+std::unique_ptr<LanguageModel> make_language_model(const LmSettings& settings);
+
+}  // namespace evoprompt::codegen

@@ -1,0 +1,408 @@
+#include "evolution.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+
+#include "extract.hpp"
+#include "prompt.hpp"
+
+namespace evoprompt::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<Individual>& xs) {
+  std::vector<std::int64_t> ids;
+  for (const auto& x : xs) ids.push_back(x.id);
+  return ids;
+}
+
+// Every random choice comes from a generator keyed by (seed, round, slot), so
+// a resumed run draws exactly what the uninterrupted run drew.
+std::mt19937_64 keyed_rng(std::uint64_t seed, int round, int slot) {
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(round + 1), static_cast<std::uint32_t>(slot + 1)};
+  return std::mt19937_64(seq);
+}
+constexpr int kSelectionSlot = -1;  // the round's own generator (random-parents selection)
+
+std::string state_of(const std::mt19937_64& rng) {
+  std::ostringstream out;
+  out << rng;
+  return out.str();
+}
+
+codegen::PromptExample as_example(const Individual& x) { return {x.code, {x.params, x.val_acc}}; }
+
+std::string repair_prompt(const ChildRecord& broken, const std::string& opening) {
+  std::string text = "/* This program fails to compile:\n";
+  for (std::size_t i = 0; i < broken.diagnostics.size() && i < 5; ++i) text += broken.diagnostics[i] + "\n";
+  if (broken.diagnostics.empty()) text += broken.message + "\n";
+  text += "*/\n" + broken.source + "\n/* The same program with the errors fixed:\n*/\n" + opening;
+  return text;
+}
+
+}  // namespace
+
+Individual to_individual(const ChildRecord& c) {
+  return {c.id, c.name, c.source, c.params_used, c.val_acc, c.fitness};
+}
+
+Evolution::Evolution(EvolutionConfig config, Journal& journal, codegen::LanguageModel& lm, Evaluator& evaluator,
+                     std::vector<SeedProgram> seeds, ProgressSink progress, const std::atomic<bool>* stop)
+    : config_(std::move(config)),
+      journal_(journal),
+      lm_(lm),
+      evaluator_(evaluator),
+      seeds_(std::move(seeds)),
+      progress_(std::move(progress)),
+      stop_(stop) {
+  config_.validate();
+}
+
+// Algorithm 1.
+EvolutionResult Evolution::run() {
+  prompts_ = journal_.prompts();
+  children_ = journal_.children();
+  const bool naive = config_.mode == Mode::naive;
+  const int rounds = naive ? 1 : config_.rounds;
+  const int prompts_per_round = naive ? config_.rounds * config_.prompts : config_.prompts;
+  const auto p = static_cast<std::size_t>(config_.survivors);
+
+  EvolutionResult result;
+  Population G;
+  std::vector<Individual> P = initialize_population();
+  result.seeds = P;
+  std::stable_sort(result.seeds.begin(), result.seeds.end(), fitter);
+
+  for (int t = 0; t < rounds; ++t) {
+    std::mt19937_64 round_rng = keyed_rng(config_.seed, t, kSelectionSlot);
+    const auto recorded = journal_.round(t);
+    if (!recorded) {
+      journal_.start_round({t, state_of(round_rng), ids_of(P), false, ""});
+    } else if (recorded->parent_pool != ids_of(P) || recorded->rng_state != state_of(round_rng)) {
+      throw std::runtime_error("journal: round " + std::to_string(t) +
+                               " started from other parents or another seed than this run replays");
+    }
+    if (progress_) progress_("round_start", {{"round", t}, {"rounds", rounds}, {"parents", ids_of(P)}});
+
+    const std::vector<Individual> evaluated = crossmut_and_eval(t, prompts_per_round, P);  // lines 6-7
+    for (const auto& c : evaluated) G.add(c);                                               // line 8
+
+    std::vector<Individual> next;
+    nlohmann::json tune = nlohmann::json::object();
+    if (t < rounds - 1) {
+      next = config_.mode == Mode::random_parents ? G.draw_random(p, round_rng) : G.get_top(p);  // line 10
+      if (next.empty()) next = P;  // nothing entered G yet: prompt from the same parents again
+      if (recorded && recorded->finished) {
+        if (journal_.selections(t) != ids_of(next))
+          throw std::runtime_error("journal: the selection after round " + std::to_string(t) + " differs on replay");
+      } else {
+        const codegen::TuneReport report = train(evaluated, next);  // line 11
+        tune = {{"tuned", report.tuned}, {"loss_before", report.loss_before}, {"loss_after", report.loss_after},
+                {"detail", report.detail}};
+      }
+    }
+    if (!recorded || !recorded->finished) journal_.finish_round(t, ids_of(next), tune.dump());
+    if (progress_)
+      progress_("round_end", {{"round", t}, {"selected", ids_of(next)}, {"kept", evaluated.size()}, {"tune", tune}});
+    if (t < rounds - 1) P = next;
+  }
+
+  result.top = G.archive_top(p);  // line 15, over the archive: retired parents count
+  result.samples_used = samples_used_;
+  if (progress_) progress_("done", {{"samples_used", samples_used_}, {"budget", config_.budget()}});
+  return result;
+}
+
+// INITIALIZEPOPULATION: the seeds, scored like children, form the first P
+// but never enter G.
+std::vector<Individual> Evolution::initialize_population() {
+  std::vector<Individual> pool;
+  std::string failures;
+  for (std::size_t i = 0; i < seeds_.size(); ++i) {
+    const SeedProgram& seed = seeds_[i];
+    auto it = std::find_if(children_.begin(), children_.end(),
+                           [&](const ChildRecord& c) { return c.kind == "seed" && c.name == seed.name; });
+    if (it == children_.end()) {
+      ChildRecord c;
+      c.round = -1;
+      c.sample = static_cast<int>(i);
+      c.kind = "seed";
+      c.name = seed.name;
+      c.completion = seed.source;
+      c.source = seed.source;
+      c.token_hash = evaluator_.fingerprint(seed.source);
+      c.id = journal_.insert_child(c);
+      children_.push_back(c);
+      it = children_.end() - 1;
+    }
+    ChildRecord& c = *it;
+    if (c.verdict == "pending") {
+      check_stop();
+      const auto t0 = Clock::now();
+      const ChildResult r = evaluator_.evaluate(c.source, c.name);
+      c.verdict = r.verdict;
+      c.rule = r.rule;
+      c.message = r.message;
+      c.diagnostics = r.diagnostics;
+      c.params_used = r.params_used;
+      c.params_total = r.params_total;
+      c.val_acc = r.best_val_acc;
+      c.best_step = r.best_step;
+      c.test_acc = r.test_acc;
+      c.compile_ms = r.compile_ms;
+      c.train_ms = r.train_ms;
+      if (r.evaluated()) c.fitness = fitness(c.params_used, c.val_acc);
+      c.total_ms = ms_since(t0);
+      journal_.update_child(c);
+    }
+    first_with_hash_.emplace(c.token_hash, c.id);
+    if (c.verdict == "evaluated") {
+      pool.push_back(to_individual(c));
+      if (!have_best_ || c.fitness > best_fitness_) best_fitness_ = c.fitness, have_best_ = true;
+    } else {
+      failures += (failures.empty() ? "" : "; ") + c.name + ": " + c.verdict + " " + c.message;
+    }
+    if (progress_)
+      progress_("seed", {{"name", c.name}, {"verdict", c.verdict}, {"params", c.params_used}, {"val_acc", c.val_acc},
+                         {"test_acc", c.test_acc}, {"fitness", c.fitness}});
+  }
+  if (pool.empty()) throw std::runtime_error("no seed could be evaluated (" + failures + ")");
+  return pool;
+}
+
+// Algorithm 2 (CROSSMUT), one prompt at a time, each prompt's children going
+// straight through Algorithm 3 (FILTERANDEVAL): the same children and scores
+// as sampling all m prompts first, but a crash loses at most one prompt's
+// samples, and repairs can spend the round's budget.
+std::vector<Individual> Evolution::crossmut_and_eval(int t, int prompts, const std::vector<Individual>& P) {
+  std::int64_t round_budget = static_cast<std::int64_t>(prompts) * config_.samples;  // every sample counts
+  std::vector<Individual> evaluated;
+  for (int i = 0; i < prompts && round_budget > 0; ++i) {
+    std::mt19937_64 rng = keyed_rng(config_.seed, t, i);
+    std::uniform_int_distribution<std::size_t> uniform_parent(0, P.size() - 1);
+    std::vector<Individual> examples;  // k parents i.i.d. uniform, with replacement
+    for (int j = 0; j < config_.parents; ++j) examples.push_back(P[uniform_parent(rng)]);
+    std::uniform_int_distribution<std::size_t> uniform_temperature(0, config_.temperatures.size() - 1);
+    std::vector<double> temperatures;  // drawn per sample
+    const auto n = std::min<std::int64_t>(config_.samples, round_budget);
+    for (std::int64_t j = 0; j < n; ++j) temperatures.push_back(config_.temperatures[uniform_temperature(rng)]);
+    const std::uint64_t lm_seed = rng();
+
+    const PromptRecord& prompt = prompt_for(t, i, examples, lm_seed, 0, "");
+    std::vector<ChildRecord> children = sample_children(prompt, temperatures, lm_seed);
+    round_budget -= static_cast<std::int64_t>(children.size());
+    for (auto& kept : filter_and_eval(children, round_budget)) evaluated.push_back(std::move(kept));
+  }
+  return evaluated;
+}
+
+const PromptRecord& Evolution::prompt_for(int t, int index, const std::vector<Individual>& examples,
+                                          std::uint64_t seed, std::int64_t repair_of, const std::string& repair_text) {
+  PromptRecord p;
+  p.round = t;
+  p.index = index;
+  p.seed = seed;
+  p.repair_of = repair_of;
+  if (repair_of == 0) {
+    std::vector<codegen::PromptExample> parents;
+    for (const auto& x : examples) parents.push_back(as_example(x));
+    const codegen::Prompt prompt = codegen::make_few_shot_prompt(parents, evaluator_.opening());
+    p.text = prompt.text;
+    p.parent_ids = ids_of(examples);
+    p.target_params = prompt.target.num_params;
+    p.target_val_acc = prompt.target.val_accuracy;
+  } else {
+    p.text = repair_text;
+    p.parent_ids = {repair_of};
+  }
+  for (const auto& old : prompts_)
+    if (old.round == t && old.index == index && old.repair_of == repair_of) {
+      if (old.text != p.text || old.seed != p.seed)
+        throw std::runtime_error("journal: prompt " + std::to_string(index) + " of round " + std::to_string(t) +
+                                 " differs on replay");
+      return old;
+    }
+  p.id = journal_.insert_prompt(p);
+  prompts_.push_back(p);
+  return prompts_.back();
+}
+
+std::vector<ChildRecord> Evolution::sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                                    std::uint64_t lm_seed) {
+  std::vector<ChildRecord> children;
+  for (const auto& c : children_)
+    if (c.prompt_id == prompt.id) children.push_back(c);
+  if (children.empty()) {
+    check_stop();
+    codegen::SampleRequest request;
+    request.prompt = prompt.text;
+    request.temperatures = temperatures;
+    request.stop = {codegen::kStopSequence};
+    request.max_tokens = config_.max_tokens;
+    request.top_p = config_.top_p;
+    request.seed = lm_seed;
+    request.first_sample = static_cast<std::uint64_t>(samples_used_);
+    const auto t0 = Clock::now();
+    const std::vector<codegen::Completion> completions = lm_.sample(request);
+    LmCallRecord call{prompt.id, static_cast<int>(completions.size()), 0, 0, ms_since(t0), ""};
+    if (completions.size() != temperatures.size())
+      throw codegen::LanguageModelError("the LM returned " + std::to_string(completions.size()) + " completions for " +
+                                        std::to_string(temperatures.size()) + " samples");
+    for (std::size_t j = 0; j < completions.size(); ++j) {
+      const codegen::Completion& done = completions[j];
+      ChildRecord c;
+      c.round = prompt.round;
+      c.prompt_id = prompt.id;
+      c.sample = prompt.repair_of ? prompt.index : static_cast<int>(j);
+      c.kind = prompt.repair_of ? "repair" : "sample";
+      c.repair_of = prompt.repair_of;
+      c.name = "r" + std::to_string(prompt.round) + "p" + std::to_string(prompt.index) + "s" +
+               std::to_string(c.sample) + (prompt.repair_of ? "-fix" : "");
+      c.lm = lm_.name();
+      c.temperature = temperatures[j];
+      c.completion = done.text;
+      c.source = codegen::extract_child(done.text, evaluator_.opening()).code;
+      c.token_hash = evaluator_.fingerprint(c.source);
+      c.prompt_tokens = done.prompt_tokens;
+      c.completion_tokens = done.completion_tokens;
+      call.prompt_tokens += done.prompt_tokens;
+      call.completion_tokens += done.completion_tokens;
+      if (!done.error.empty()) {
+        c.verdict = "lm_error";
+        c.message = done.error;
+        if (call.error.empty()) call.error = done.error;
+      }
+      children.push_back(std::move(c));
+    }
+    const auto ids = journal_.insert_children(children, call);
+    for (std::size_t j = 0; j < children.size(); ++j) {
+      children[j].id = ids[j];
+      children_.push_back(children[j]);
+    }
+  }
+  samples_used_ += static_cast<std::int64_t>(children.size());
+  return children;
+}
+
+// Algorithm 3, plus the optional repair of children that do not compile.
+std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget) {
+  std::vector<Individual> kept;
+  for (ChildRecord& child : children) {
+    if (child.verdict == "pending") evaluate(child);
+    else if (child.verdict != "lm_error") first_with_hash_.emplace(child.token_hash, child.id);
+    report_child(child);
+    if (child.in_history) kept.push_back(to_individual(child));
+    if (config_.repair && child.kind == "sample" && child.verdict == "compile_error" && round_budget > 0) {
+      std::vector<ChildRecord> fixes = repair(child);
+      round_budget -= static_cast<std::int64_t>(fixes.size());
+      for (auto& k : filter_and_eval(fixes, round_budget)) kept.push_back(std::move(k));
+    }
+  }
+  return kept;
+}
+
+void Evolution::evaluate(ChildRecord& c) {
+  check_stop();
+  const auto t0 = Clock::now();
+  if (const auto first = first_with_hash_.find(c.token_hash); first != first_with_hash_.end()) {
+    c.verdict = "duplicate";  // of the first child with the same tokens, seeds included
+    c.duplicate_of = first->second;
+  } else {
+    first_with_hash_.emplace(c.token_hash, c.id);
+    const codegen::Extraction code = codegen::extract_child(c.completion, evaluator_.opening());
+    if (!code.complete) {
+      c.verdict = "compile_error";
+      c.rule = "extraction";
+      c.message = code.problem;
+      c.diagnostics = {code.problem};
+    } else {
+      const ChildResult r = evaluator_.evaluate(c.source, c.name);
+      c.verdict = r.verdict;
+      c.rule = r.rule;
+      c.message = r.message;
+      c.diagnostics = r.diagnostics;
+      c.compile_ms = r.compile_ms;
+      c.train_ms = r.train_ms;
+      if (r.evaluated()) {
+        c.params_used = r.params_used;
+        c.params_total = r.params_total;
+        c.val_acc = r.best_val_acc;
+        c.best_step = r.best_step;
+        c.test_acc = r.test_acc;
+        c.fitness = fitness(c.params_used, c.val_acc);
+        c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
+        if (!c.in_history) c.verdict = "filtered_alpha";
+      }
+      ++evaluated_now_;
+      eval_seconds_ += ms_since(t0) / 1000.0;
+    }
+  }
+  c.total_ms = ms_since(t0);
+  journal_.update_child(c);
+  for (auto& stored : children_)
+    if (stored.id == c.id) stored = c;
+}
+
+std::vector<ChildRecord> Evolution::repair(const ChildRecord& broken) {
+  const PromptRecord& prompt =
+      prompt_for(broken.round, broken.sample, {}, broken.id, broken.id, repair_prompt(broken, evaluator_.opening()));
+  // The same prompt slot could hold fixes of two children: key it by the child.
+  return sample_children(prompt, {broken.temperature}, prompt.seed);
+}
+
+// TRAIN(theta, C_EVALED \ P): soft prompt-tuning on the round's children that
+// were not selected as parents.
+codegen::TuneReport Evolution::train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected) {
+  codegen::TuneReport report;
+  if (config_.mode == Mode::no_tune || config_.mode == Mode::naive) {
+    report.detail = std::string("skipped: mode ") + to_string(config_.mode);
+    return report;
+  }
+  if (!lm_.can_tune()) {
+    report.detail = "skipped: " + lm_.name() + " cannot be prompt-tuned";
+    return report;
+  }
+  std::vector<codegen::TuneExample> examples;
+  for (const auto& c : evaluated)
+    if (std::none_of(selected.begin(), selected.end(), [&](const Individual& s) { return s.id == c.id; }))
+      examples.push_back({codegen::metrics_block({c.params, c.val_acc}), c.code});
+  return lm_.tune(examples);
+}
+
+void Evolution::report_child(const ChildRecord& c) {
+  if (c.in_history) {
+    ++kept_;
+    if (!have_best_ || c.fitness > best_fitness_) best_fitness_ = c.fitness, have_best_ = true;
+  }
+  if (!progress_) return;
+  ++processed_;
+  const std::int64_t budget = config_.budget();
+  const double per_child = evaluated_now_ ? eval_seconds_ / static_cast<double>(evaluated_now_) : 0.0;
+  progress_("child", {{"round", c.round},
+                      {"name", c.name},
+                      {"id", c.id},
+                      {"verdict", c.verdict},
+                      {"rule", c.rule},
+                      {"params", c.params_used},
+                      {"val_acc", c.val_acc},
+                      {"fitness", c.fitness},
+                      {"temperature", c.temperature},
+                      {"done", processed_},
+                      {"budget", budget},
+                      {"kept", kept_},
+                      {"best_fitness", best_fitness_},
+                      {"eta_s", per_child * static_cast<double>(std::max<std::int64_t>(0, budget - processed_))}});
+}
+
+void Evolution::check_stop() const {
+  if (stop_ && stop_->load()) throw Interrupted();
+}
+
+}  // namespace evoprompt::engine

@@ -1,0 +1,90 @@
+// EvoPrompting's search loop: Algorithm 1 (the rounds), Algorithm 2
+// (CROSSMUT: few-shot prompts sampled from the LM) and Algorithm 3
+// (FILTERANDEVAL: evaluate, keep children with val error < alpha).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "evaluator.hpp"
+#include "journal.hpp"
+#include "language_model.hpp"
+#include "population.hpp"
+
+namespace evoprompt::engine {
+
+struct SeedProgram {
+  std::string name;
+  std::string source;
+};
+
+struct EvolutionResult {
+  std::vector<Individual> top;   // GETTOP over the archive: the answer
+  std::vector<Individual> seeds; // the evaluated seeds, fittest first
+  std::int64_t samples_used = 0; // out of the budget
+};
+
+// Live progress: event type ("seed", "round_start", "child", "round_end",
+// "done") and its data.
+using ProgressSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
+
+// Thrown between children when the stop flag is raised; the journal is
+// consistent and `--resume` continues.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+class Evolution {
+ public:
+  // Everything is borrowed and must outlive the Evolution. A fresh journal
+  // starts a run; one holding rounds continues it: finished work is read
+  // back, never redone.
+  Evolution(EvolutionConfig config, Journal& journal, codegen::LanguageModel& lm, Evaluator& evaluator,
+            std::vector<SeedProgram> seeds, ProgressSink progress = {}, const std::atomic<bool>* stop = nullptr);
+
+  EvolutionResult run();  // Algorithm 1
+
+ private:
+  std::vector<Individual> initialize_population();
+  std::vector<Individual> crossmut_and_eval(int t, int prompts, const std::vector<Individual>& parents);
+  std::vector<ChildRecord> sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                           std::uint64_t lm_seed);
+  std::vector<Individual> filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget);
+  void evaluate(ChildRecord& child);
+  std::vector<ChildRecord> repair(const ChildRecord& broken);
+  codegen::TuneReport train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected);
+  const PromptRecord& prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
+                                 std::int64_t repair_of, const std::string& repair_text);
+  void report_child(const ChildRecord& child);
+  void check_stop() const;
+
+  EvolutionConfig config_;
+  Journal& journal_;
+  codegen::LanguageModel& lm_;
+  Evaluator& evaluator_;
+  std::vector<SeedProgram> seeds_;
+  ProgressSink progress_;
+  const std::atomic<bool>* stop_;
+
+  // What the journal already holds (a resumed run), indexed for lookup.
+  std::vector<PromptRecord> prompts_;
+  std::vector<ChildRecord> children_;
+  std::map<std::string, std::int64_t> first_with_hash_;  // token hash -> first child, for duplicates
+  std::int64_t processed_ = 0;
+  std::int64_t samples_used_ = 0;
+  std::int64_t kept_ = 0;
+  double best_fitness_ = 0.0;
+  bool have_best_ = false;
+  double eval_seconds_ = 0.0;
+  std::int64_t evaluated_now_ = 0;
+};
+
+// A child's journal row as a prompt example and as an individual of G.
+Individual to_individual(const ChildRecord& child);
+
+}  // namespace evoprompt::engine

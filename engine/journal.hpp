@@ -1,0 +1,121 @@
+// The run's journal: one SQLite file (WAL) per run folder. It is the run's
+// whole state: every write is one transaction, and `evolve --resume` rebuilds
+// the search from it. Reports (show, dump, replay) read it too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace evoprompt::engine {
+
+// One row of `children`: a seed, an LM sample or a repair, and its fate.
+struct ChildRecord {
+  std::int64_t id = 0;
+  int round = -1;                 // -1: seeds (INITIALIZEPOPULATION)
+  std::int64_t prompt_id = 0;     // 0 for seeds
+  int sample = 0;                 // index within its prompt (seeds: seed index)
+  std::string kind = "sample";    // seed | sample | repair
+  std::string name;               // seed name, or "r<round>p<prompt>s<sample>"
+  std::int64_t repair_of = 0;
+  std::string lm;
+  double temperature = 0.0;
+  std::string completion;         // raw LM text
+  std::string source;             // the extracted program
+  std::string token_hash;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  // pending | evaluated | filtered_alpha | duplicate | lm_error | too_large |
+  // compile_error | policy | contract | runtime_error
+  std::string verdict = "pending";
+  std::string rule;
+  std::string message;
+  std::vector<std::string> diagnostics;
+  std::int64_t duplicate_of = 0;
+  std::int64_t params_used = 0;
+  std::int64_t params_total = 0;
+  double val_acc = 0.0;
+  std::int64_t best_step = 0;
+  double test_acc = 0.0;
+  double fitness = 0.0;
+  double compile_ms = 0.0;
+  double train_ms = 0.0;
+  double total_ms = 0.0;
+  bool in_history = false;        // entered G (val error < alpha)
+};
+
+struct PromptRecord {
+  std::int64_t id = 0;
+  int round = 0;
+  int index = 0;
+  std::string text;
+  std::vector<std::int64_t> parent_ids;
+  std::int64_t target_params = 0;
+  double target_val_acc = 0.0;
+  std::uint64_t seed = 0;
+  std::int64_t repair_of = 0;     // a repair prompt: the child it repairs
+};
+
+struct RoundRecord {
+  int round = 0;
+  std::string rng_state;
+  std::vector<std::int64_t> parent_pool;  // P at the start of the round
+  bool finished = false;
+  std::string tune;                       // JSON: what TRAIN did
+};
+
+struct LmCallRecord {
+  std::int64_t prompt_id = 0;
+  int samples = 0;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double ms = 0.0;
+  std::string error;
+};
+
+class Journal {
+ public:
+  // Creates DIR/journal.sqlite; throws std::runtime_error if one exists.
+  static Journal create(const std::string& run_dir);
+  // Opens an existing journal; throws std::runtime_error naming the problem.
+  static Journal open(const std::string& run_dir);
+  static std::string path_in(const std::string& run_dir);
+
+  Journal(Journal&&) noexcept;
+  Journal& operator=(Journal&&) noexcept;
+  ~Journal();
+
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+
+  // Children: inserted (id assigned) and updated as a whole row.
+  std::int64_t insert_child(const ChildRecord& child);
+  void update_child(const ChildRecord& child);
+  // Several children at once, in one transaction (a prompt's samples).
+  std::vector<std::int64_t> insert_children(const std::vector<ChildRecord>& children, const LmCallRecord& call);
+  std::vector<ChildRecord> children() const;  // in id order
+  std::optional<ChildRecord> child(std::int64_t id) const;
+  std::optional<ChildRecord> child_by_name(const std::string& name) const;
+
+  std::int64_t insert_prompt(const PromptRecord& prompt);
+  std::vector<PromptRecord> prompts() const;
+  std::vector<LmCallRecord> lm_calls() const;
+
+  void start_round(const RoundRecord& round);
+  std::optional<RoundRecord> round(int t) const;
+  std::vector<RoundRecord> rounds() const;
+  // GETTOP's choice after round t (the next parents, now retired), TRAIN's
+  // report, and the round's end: one transaction.
+  void finish_round(int t, const std::vector<std::int64_t>& selected, const std::string& tune_json);
+  std::vector<std::int64_t> selections(int t) const;  // in rank order
+
+ private:
+  explicit Journal(sqlite3* db);
+  void exec(const std::string& sql) const;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace evoprompt::engine

@@ -1,0 +1,66 @@
+// The one narrow interface between the search and everything that runs a
+// child: compile, check, train, score. The engine sees only this header
+// (no torch), so worker processes can slot in behind it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace evoprompt {
+
+// What happened to one child. `verdict` is one of: evaluated, too_large,
+// compile_error, policy, contract, runtime_error.
+struct ChildResult {
+  std::string verdict;
+  std::string rule;
+  std::string message;
+  std::vector<std::string> diagnostics;
+  std::int64_t params_used = 0;
+  std::int64_t params_total = 0;
+  double best_val_acc = 0.0;
+  std::int64_t best_step = 0;
+  double test_acc = 0.0;
+  double compile_ms = 0.0;
+  double train_ms = 0.0;
+
+  bool evaluated() const { return verdict == "evaluated"; }
+};
+
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  // Never throws for a bad child: every failure is a verdict.
+  virtual ChildResult evaluate(const std::string& source, const std::string& name) = 0;
+  // Equal for two sources exactly when their token streams are equal
+  // (whitespace and comments do not count).
+  virtual std::string fingerprint(const std::string& source) = 0;
+  // The line children complete, e.g. "struct Model : torch::nn::Module {".
+  virtual std::string opening() const = 0;
+  // Settings that decide scores, for the journal (JSON text).
+  virtual std::string describe() const = 0;
+};
+
+// MNIST-1D children compiled by the JIT and trained in this process.
+struct Mnist1dEvaluatorOptions {
+  std::string data_dir;             // empty: the canonical arrays, else the generator
+  std::int64_t steps = 8000;
+  std::int64_t batch_size = 128;
+  double lr = 0.01;
+  double weight_decay = 1e-4;
+  std::int64_t eval_every = 250;
+  std::uint32_t seed = 0;           // model init and batch order, the same for every child
+  std::int64_t val_size = 500;
+  std::uint32_t split_seed = 42;
+  std::string init = "flax";
+  std::string device = "auto";
+  int threads = 0;                  // 0: libtorch's default
+  std::string cache_dir;            // prelude cache; empty: the user cache
+};
+
+// Throws std::invalid_argument for bad options and std::runtime_error when
+// the data or the JIT cannot be set up.
+std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options);
+
+}  // namespace evoprompt
