@@ -7,19 +7,19 @@
 namespace evoprompt::codegen {
 namespace {
 
-// The code of the first fenced block that defines the struct, else of the
-// first fenced block; the text itself when there are no fences.
+// The fenced block that defines the struct; else, when the text opens with a
+// fence, that block; else the text without its fence lines (a continuation
+// that closes with ``` after the code).
 std::string unfence(const std::string& text, const std::regex& head) {
-  static const std::regex fence(R"(```[A-Za-z0-9_+-]*[^\n]*\n([\s\S]*?)(```|$))");
-  std::string first;
-  bool any = false;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), fence); it != std::sregex_iterator(); ++it) {
-    const std::string body = (*it)[1].str();
-    if (std::regex_search(body, head)) return body;
-    if (!any) first = body;
-    any = true;
-  }
-  return any ? first : text;
+  static const std::regex fence(R"(```[^\n]*\n([\s\S]*?)(```|$))");
+  static const std::regex fence_line(R"((^|\n)[ \t]*```[^\n]*)");
+  const auto first = std::sregex_iterator(text.begin(), text.end(), fence);
+  for (auto it = first; it != std::sregex_iterator(); ++it)
+    if (std::regex_search((*it)[1].first, (*it)[1].second, head)) return (*it)[1].str();
+  const auto lead = text.find_first_not_of(" \t\r\n");
+  if (first != std::sregex_iterator() && lead != std::string::npos && text.compare(lead, 3, "```") == 0)
+    return (*first)[1].str();
+  return std::regex_replace(text, fence_line, "$1");
 }
 
 // Index just past the '}' that closes the '{' at `open`, skipping comments,

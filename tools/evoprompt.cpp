@@ -3,6 +3,9 @@
 //   evoprompt check FILE              the JIT's verdict on a child, without running it
 //   evoprompt replay FILE             compile a child with the JIT and train it
 //   evoprompt data mnist1d --out DIR  generate MNIST-1D with the native generator
+//   evoprompt evolve --run DIR        run EvoPrompting (see run_commands.cpp)
+//   evoprompt show DIR / dump DIR     report on a run folder
+//   evoprompt replay DIR:CHILD        re-run one child of a run
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "jit_model.hpp"
+#include "run_commands.hpp"
 #include "mnist1d.hpp"
 #include "seeds.hpp"
 #include "trainer.hpp"
@@ -26,11 +30,7 @@ namespace {
 
 using namespace evoprompt;
 
-// A usage error (bad flag value, unknown task, unreadable file): printed as
-// one line, exit code 2, like a bad flag.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using cli::UsageError;
 
 // Exit code of `check` and `replay` for a rejected or failing child.
 constexpr int kRejected = 1;
@@ -227,7 +227,7 @@ struct ReplayCommand {
 
   void add_to(CLI::App& app) {
     auto* cmd = app.add_subcommand("replay", "Compile a child with the JIT and train it under the paper's protocol");
-    cmd->add_option("file", file, "The child's C++ source")->required();
+    cmd->add_option("file", file, "The child's C++ source, or DIR:CHILD for a child of a run")->required();
     cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
     flags.add_to(cmd);
     cmd->add_flag("--json", json, "Print one JSON object");
@@ -235,6 +235,10 @@ struct ReplayCommand {
   }
 
   void run() {
+    if (cli::is_run_child(file)) {
+      *exit_code = cli::replay_run_child(file, json);
+      return;
+    }
     require_task(task);
     const auto source = read_source(file);
     const auto data = flags.prepare();
@@ -329,6 +333,9 @@ int main(int argc, char** argv) {
   check.add_to(app);
   replay.add_to(app);
   data.add_to(app);
+  std::vector<engine::SeedProgram> seed_programs;
+  for (const auto& s : mnist1d_seeds()) seed_programs.push_back({s.name, s.source});
+  cli::add_run_commands(app, &exit_code, seed_programs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

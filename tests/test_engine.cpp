@@ -1,0 +1,434 @@
+// The search loop against a scripted LM and a fake evaluator: bookkeeping of
+// Algorithms 1-3, the journal and resume, without compiling or training.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "evolution.hpp"
+#include "prompt.hpp"
+#include "report.hpp"
+#include "token_fingerprint.hpp"
+
+using namespace evoprompt;
+using namespace evoprompt::engine;
+
+namespace {
+
+struct SimulatedCrash {};  // not a std::exception: nothing in the engine may swallow it
+
+// Scores a child by the `// score PARAMS ACC` comment in its source.
+class FakeEvaluator : public Evaluator {
+ public:
+  int calls = 0;
+  int crash_at = -1;  // throw SimulatedCrash on this call (1-based)
+
+  ChildResult evaluate(const std::string& source, const std::string&) override {
+    ++calls;
+    if (calls == crash_at) throw SimulatedCrash{};
+    ChildResult r;
+    if (source.find("BROKEN") != std::string::npos) {
+      r.verdict = "compile_error";
+      r.rule = "compile_error";
+      r.message = "use of undeclared identifier 'BROKEN'";
+      r.diagnostics = {"/__evoprompt__/child.cpp:3:3: error: use of undeclared identifier 'BROKEN'"};
+      return r;
+    }
+    std::smatch m;
+    static const std::regex score(R"(// score ([0-9]+) ([0-9.]+))");
+    if (!std::regex_search(source, m, score)) {
+      r.verdict = "runtime_error";
+      r.message = "no score";
+      return r;
+    }
+    r.verdict = "evaluated";
+    r.params_used = r.params_total = std::stoll(m[1].str());
+    r.best_val_acc = std::stod(m[2].str());
+    r.test_acc = r.best_val_acc - 0.01;
+    return r;
+  }
+  std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }
+  std::string opening() const override { return codegen::kModelOpening; }
+  std::string describe() const override { return "{}"; }
+};
+
+// Completion number i (run-wide) is script(i).
+class ScriptedLm : public codegen::LanguageModel {
+ public:
+  std::function<std::string(std::uint64_t)> script;
+  bool tunable = false;
+  std::vector<std::size_t> tuned_sizes;
+  std::vector<codegen::SampleRequest> requests;
+
+  std::string name() const override { return "scripted"; }
+  std::vector<codegen::Completion> sample(const codegen::SampleRequest& r) override {
+    requests.push_back(r);
+    std::vector<codegen::Completion> out;
+    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({script(r.first_sample + j), "stop", 7, 11, ""});
+    return out;
+  }
+  bool can_tune() const override { return tunable; }
+  codegen::TuneReport tune(const std::vector<codegen::TuneExample>& examples) override {
+    tuned_sizes.push_back(examples.size());
+    return {true, 2.0, 1.0, "ok"};
+  }
+};
+
+// A valid child with a unique body and a chosen score.
+std::string child(std::uint64_t i, long params, double acc) {
+  return "\n  // score " + std::to_string(params) + " " + std::to_string(acc) + "\n  int v" + std::to_string(i) + " = 0;\n};";
+}
+
+std::string default_script(std::uint64_t i) { return child(i, 3000 - 37 * static_cast<long>(i), 0.70 + 0.005 * i); }
+
+std::vector<SeedProgram> two_seeds() {
+  return {{"big", "struct Model : torch::nn::Module {\n  // score 5000 0.9\n  int big = 0;\n};\n"},
+          {"small", "struct Model : torch::nn::Module {\n  // score 1000 0.6\n  int small = 0;\n};\n"}};
+}
+
+std::string fresh_dir() {
+  static int counter = 0;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("evoprompt_engine_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+EvolutionConfig tiny(int rounds = 2, int prompts = 2, int samples = 3, int survivors = 2) {
+  EvolutionConfig c;
+  c.rounds = rounds;
+  c.prompts = prompts;
+  c.samples = samples;
+  c.survivors = survivors;
+  c.seed = 7;
+  return c;
+}
+
+struct Run {
+  std::string dir = fresh_dir();
+  Journal journal = Journal::create(dir);
+  ScriptedLm lm;
+  FakeEvaluator evaluator;
+  Run() { lm.script = default_script; }
+  ~Run() { std::filesystem::remove_all(dir); }
+  EvolutionResult evolve(const EvolutionConfig& c, const std::atomic<bool>* stop = nullptr) {
+    return Evolution(c, journal, lm, evaluator, two_seeds(), {}, stop).run();
+  }
+};
+
+std::vector<ChildRecord> non_seeds(const Journal& j) {
+  std::vector<ChildRecord> out;
+  for (auto& c : j.children())
+    if (c.kind != "seed") out.push_back(c);
+  return out;
+}
+
+// Everything but timings.
+std::string row_text(const ChildRecord& c) {
+  return std::to_string(c.id) + "|" + c.name + "|" + c.kind + "|" + std::to_string(c.round) + "|" +
+         std::to_string(c.prompt_id) + "|" + std::to_string(c.temperature) + "|" + c.completion + "|" + c.verdict +
+         "|" + c.rule + "|" + std::to_string(c.duplicate_of) + "|" + std::to_string(c.params_used) + "|" +
+         std::to_string(c.val_acc) + "|" + std::to_string(c.fitness) + "|" + std::to_string(c.in_history);
+}
+
+}  // namespace
+
+TEST_CASE("fitness is -(params x val error)", "[engine]") {
+  CHECK(fitness(6000, 0.91) == Approx(-540.0));  // the paper's Figure 1
+  CHECK(fitness(5000, 0.80) == Approx(-1000.0));
+}
+
+TEST_CASE("GETTOP takes the p fittest and retires them", "[engine]") {
+  Population g;
+  for (int i = 1; i <= 5; ++i) g.add({i, "c" + std::to_string(i), "", 100, 0.0, -100.0 * (i % 3 + 1)});
+  // fitness: c1 -200, c2 -300, c3 -100, c4 -200, c5 -300
+  auto top = g.get_top(2);
+  REQUIRE(top.size() == 2);
+  CHECK(top[0].id == 3);
+  CHECK(top[1].id == 1);  // ties go to the earlier child
+  auto next = g.get_top(2);
+  CHECK(next[0].id == 4);
+  CHECK(next[1].id == 2);
+  CHECK(g.selectable() == 1);
+  CHECK(g.get_top(5).size() == 1);
+  CHECK(g.get_top(5).empty());
+  // The archive keeps retired children: the answer is over everything.
+  auto answer = g.archive_top(2);
+  CHECK(answer[0].id == 3);
+  CHECK(answer[1].id == 1);
+}
+
+TEST_CASE("journal round-trips a child row", "[engine][journal]") {
+  const std::string dir = fresh_dir();
+  {
+    Journal j = Journal::create(dir);
+    ChildRecord c;
+    c.round = 3;
+    c.prompt_id = 9;
+    c.sample = 2;
+    c.name = "r3p1s2";
+    c.lm = "scripted";
+    c.temperature = 0.6;
+    c.completion = "x\n'\"\xc3\xa9";
+    c.source = "struct Model {};";
+    c.token_hash = "abc";
+    c.prompt_tokens = 5;
+    c.completion_tokens = 6;
+    c.verdict = "evaluated";
+    c.rule = "r";
+    c.message = "m";
+    c.diagnostics = {"a:1:2: error: x", "b"};
+    c.params_used = 410;
+    c.params_total = 420;
+    c.val_acc = 0.875;
+    c.best_step = 250;
+    c.test_acc = 0.86;
+    c.fitness = fitness(410, 0.875);
+    c.compile_ms = 1.5;
+    c.train_ms = 2.5;
+    c.total_ms = 4.5;
+    c.in_history = true;
+    c.id = j.insert_child(c);
+    CHECK(c.id == 1);
+    j.set_meta("k", "v1");
+    j.set_meta("k", "v2");
+  }
+  Journal j = Journal::open(dir);
+  const auto back = j.child(1);
+  REQUIRE(back);
+  CHECK(back->completion == "x\n'\"\xc3\xa9");
+  CHECK(back->diagnostics == std::vector<std::string>{"a:1:2: error: x", "b"});
+  CHECK(back->fitness == Approx(-51.25));
+  CHECK(back->in_history);
+  CHECK(back->best_step == 250);
+  CHECK(j.child_by_name("r3p1s2")->id == 1);
+  CHECK(*j.meta("k") == "v2");
+  CHECK_FALSE(j.meta("nope"));
+  CHECK_THROWS_WITH(Journal::create(dir), dir + " already holds a run (use --resume, or another --run)");
+  std::filesystem::remove_all(dir);
+  CHECK_THROWS_WITH(Journal::open(dir), Catch::Contains("no run journal here"));
+}
+
+TEST_CASE("every sample counts toward the budget; alpha, duplicates and failures", "[engine]") {
+  Run run;
+  // Samples 0..11 of a T=2, m=2, n=3 run.
+  run.lm.script = [](std::uint64_t i) -> std::string {
+    switch (i) {
+      case 0: return child(0, 400, 0.45);                       // val error 0.55 >= alpha
+      case 1: return "\n  BROKEN;\n};";                         // compile error
+      case 2: return child(2, 900, 0.80);
+      case 3: return "\n  /* other comment */ int   v2 =\n 0;\n};";  // same tokens as sample 2
+      case 4: return "\n  int big = 0;\n};";                    // same tokens as seed "big" (comment differs)
+      case 5: return "\n  int unfinished = 0;\n";               // never closes
+      default: return default_script(i);
+    }
+  };
+  const auto result = run.evolve(tiny());
+  CHECK(result.samples_used == 12);
+  const auto rows = non_seeds(run.journal);
+  REQUIRE(rows.size() == 12);
+  CHECK(rows[0].verdict == "filtered_alpha");
+  CHECK_FALSE(rows[0].in_history);
+  CHECK(rows[0].fitness == Approx(-220.0));
+  CHECK(rows[1].verdict == "compile_error");
+  CHECK(rows[1].diagnostics.size() == 1);
+  CHECK(rows[2].verdict == "evaluated");
+  CHECK(rows[2].in_history);
+  CHECK(rows[3].verdict == "duplicate");
+  CHECK(rows[3].duplicate_of == rows[2].id);
+  CHECK(rows[4].verdict == "duplicate");
+  CHECK(rows[4].duplicate_of == run.journal.child_by_name("big")->id);
+  CHECK(rows[5].verdict == "compile_error");
+  CHECK(rows[5].rule == "extraction");
+  CHECK(rows[5].message == "completion ends before the closing '};' of struct Model (1 brace open)");
+  // Seeds (2) + everything not a duplicate or an extraction failure.
+  CHECK(run.evaluator.calls == 2 + 12 - 2 - 1);
+  for (const auto& r : rows) CHECK(r.lm == "scripted");
+  CHECK(rows[0].prompt_tokens == 7);
+  CHECK(rows[0].completion_tokens == 11);
+
+  const RunSummary s = summarize(run.journal);
+  CHECK(s.samples_used == 12);
+  CHECK(s.verdicts.at("duplicate") == 2);
+  CHECK(s.verdicts.at("compile_error") == 2);
+  CHECK(s.verdicts.at("filtered_alpha") == 1);
+  CHECK(s.verdicts.at("evaluated") == 7);
+}
+
+TEST_CASE("CROSSMUT draws k parents uniformly with replacement; temperatures per sample", "[engine]") {
+  Run run;
+  auto c = tiny(1, 16, 4);
+  run.evolve(c);
+  const auto prompts = run.journal.prompts();
+  REQUIRE(prompts.size() == 16);
+  const std::int64_t big = run.journal.child_by_name("big")->id, small = run.journal.child_by_name("small")->id;
+  int same = 0, mixed = 0;
+  for (const auto& p : prompts) {
+    REQUIRE(p.parent_ids.size() == 2);
+    for (auto id : p.parent_ids) CHECK((id == big || id == small));
+    (p.parent_ids[0] == p.parent_ids[1] ? same : mixed) += 1;
+  }
+  CHECK(same > 0);   // with replacement: both slots can hold the same parent
+  CHECK(mixed > 0);
+  std::set<double> temperatures;
+  for (const auto& r : non_seeds(run.journal)) temperatures.insert(r.temperature);
+  CHECK(temperatures == std::set<double>{0.2, 0.6, 0.8, 1.0});
+  // Each prompt's text is the golden layout over its parents.
+  const auto& p = prompts.front();
+  std::vector<codegen::PromptExample> parents;
+  for (auto id : p.parent_ids) {
+    const auto row = run.journal.child(id);
+    parents.push_back({row->source, {row->params_used, row->val_acc}});
+  }
+  CHECK(p.text == codegen::make_few_shot_prompt(parents).text);
+  CHECK(run.lm.requests.front().stop == std::vector<std::string>{"/* Metrics:"});
+}
+
+TEST_CASE("after each round but the last, P is GETTOP of G and the chosen are retired", "[engine]") {
+  Run run;
+  run.evolve(tiny(3, 2, 3, 2));
+  const auto rows = non_seeds(run.journal);
+  std::set<std::int64_t> retired;
+  for (int t = 0; t < 2; ++t) {
+    const auto selected = run.journal.selections(t);
+    REQUIRE(selected.size() == 2);
+    // The fittest of G so far, excluding the already retired.
+    std::vector<ChildRecord> g;
+    for (const auto& r : rows)
+      if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
+    std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
+    CHECK(selected == std::vector<std::int64_t>{g[0].id, g[1].id});
+    CHECK(run.journal.round(t + 1)->parent_pool == selected);
+    for (auto id : selected) CHECK(retired.insert(id).second);  // never chosen twice
+  }
+  CHECK(run.journal.selections(2).empty());  // no selection after the last round
+  CHECK(run.journal.round(0)->parent_pool ==
+        std::vector<std::int64_t>{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id});
+}
+
+TEST_CASE("resume after a crash reaches the same journal as an uninterrupted run", "[engine][resume]") {
+  Run whole;
+  whole.lm.script = [](std::uint64_t i) { return i % 5 == 3 ? std::string("\n  BROKEN;\n};") : default_script(i % 9); };
+  const auto expected = whole.evolve(tiny(3, 2, 3, 2));
+  std::vector<std::string> expected_rows;
+  for (const auto& r : whole.journal.children()) expected_rows.push_back(row_text(r));
+
+  for (int crash_at : {1, 3, 8, 12}) {
+    Run broken;
+    broken.lm.script = whole.lm.script;
+    broken.evaluator.crash_at = crash_at;
+    CHECK_THROWS_AS(broken.evolve(tiny(3, 2, 3, 2)), SimulatedCrash);
+    // A new process: fresh LM and evaluator, the same journal.
+    Journal reopened = Journal::open(broken.dir);
+    ScriptedLm lm;
+    lm.script = whole.lm.script;
+    FakeEvaluator evaluator;
+    const auto result = Evolution(tiny(3, 2, 3, 2), reopened, lm, evaluator, two_seeds()).run();
+    std::vector<std::string> rows;
+    for (const auto& r : reopened.children()) rows.push_back(row_text(r));
+    CHECK(rows == expected_rows);
+    REQUIRE(result.top.size() == expected.top.size());
+    for (std::size_t i = 0; i < result.top.size(); ++i) CHECK(result.top[i].id == expected.top[i].id);
+    for (int t = 0; t < 2; ++t) CHECK(reopened.selections(t) == whole.journal.selections(t));
+    // Finished children are never evaluated twice: only the interrupted one again.
+    CHECK(evaluator.calls + (crash_at - 1) == whole.evaluator.calls);
+  }
+}
+
+TEST_CASE("a raised stop flag interrupts between children and the run resumes", "[engine][resume]") {
+  Run run;
+  std::atomic<bool> stop{true};
+  CHECK_THROWS_AS(run.evolve(tiny(), &stop), Interrupted);
+  stop = false;
+  const auto result = run.evolve(tiny(), &stop);
+  CHECK(result.samples_used == 12);
+}
+
+TEST_CASE("ablation modes", "[engine][modes]") {
+  SECTION("evoprompting tunes on C_EVALED minus P after every round but the last") {
+    Run run;
+    run.lm.tunable = true;
+    run.evolve(tiny(3, 2, 3, 2));
+    REQUIRE(run.lm.tuned_sizes.size() == 2);
+    // Every sample of the default script is kept (val error < alpha), 6 per round.
+    CHECK(run.lm.tuned_sizes[0] == 6 - 2);
+    CHECK(run.journal.round(0)->tune.find("\"tuned\":true") != std::string::npos);
+  }
+  SECTION("no-tune never tunes") {
+    Run run;
+    run.lm.tunable = true;
+    auto c = tiny(3, 2, 3, 2);
+    c.mode = Mode::no_tune;
+    run.evolve(c);
+    CHECK(run.lm.tuned_sizes.empty());
+    CHECK(run.journal.round(0)->tune.find("skipped: mode no-tune") != std::string::npos);
+  }
+  SECTION("naive is one round of T*m prompts over the seeds, the same budget") {
+    Run run;
+    auto c = tiny(3, 2, 3, 2);
+    c.mode = Mode::naive;
+    const auto result = run.evolve(c);
+    CHECK(result.samples_used == 18);
+    CHECK(run.journal.rounds().size() == 1);
+    const auto prompts = run.journal.prompts();
+    CHECK(prompts.size() == 6);
+    const std::set<std::int64_t> seeds{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id};
+    for (const auto& p : prompts)
+      for (auto id : p.parent_ids) CHECK(seeds.count(id) == 1);
+  }
+  SECTION("random-parents draws P from G at random, retiring them") {
+    Run run;
+    auto c = tiny(3, 3, 3, 2);
+    c.mode = Mode::random_parents;
+    run.evolve(c);
+    const auto rows = non_seeds(run.journal);
+    bool differs_from_top = false;
+    std::set<std::int64_t> retired;
+    for (int t = 0; t < 2; ++t) {
+      const auto selected = run.journal.selections(t);
+      REQUIRE(selected.size() == 2);
+      std::vector<ChildRecord> g;
+      for (const auto& r : rows)
+        if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
+      std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
+      for (auto id : selected) {
+        CHECK(std::any_of(g.begin(), g.end(), [&](const ChildRecord& r) { return r.id == id; }));
+        CHECK(retired.insert(id).second);
+      }
+      differs_from_top |= selected != std::vector<std::int64_t>{g[0].id, g[1].id};
+    }
+    CHECK(differs_from_top);
+  }
+}
+
+TEST_CASE("--repair sends a compile error back once, and the fix counts", "[engine][repair]") {
+  Run run;
+  run.lm.script = [](std::uint64_t i) -> std::string { return i == 0 ? "\n  BROKEN;\n};" : default_script(i); };
+  auto c = tiny(1, 2, 3);
+  c.repair = true;
+  const auto result = run.evolve(c);
+  CHECK(result.samples_used == 6);  // the round's m*n, the repair included
+  const auto rows = non_seeds(run.journal);
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[0].verdict == "compile_error");
+  const auto fix = std::find_if(rows.begin(), rows.end(), [](const ChildRecord& r) { return r.kind == "repair"; });
+  REQUIRE(fix != rows.end());
+  CHECK(fix->repair_of == rows[0].id);
+  CHECK(fix->name == "r0p0s0-fix");
+  CHECK(fix->verdict == "evaluated");
+  const auto prompts = run.journal.prompts();
+  const auto repair_prompt = std::find_if(prompts.begin(), prompts.end(), [](const PromptRecord& p) { return p.repair_of != 0; });
+  REQUIRE(repair_prompt != prompts.end());
+  CHECK(repair_prompt->text ==
+        "/* This program fails to compile:\n"
+        "/__evoprompt__/child.cpp:3:3: error: use of undeclared identifier 'BROKEN'\n*/\n"
+        "struct Model : torch::nn::Module {\n  BROKEN;\n};\n\n"
+        "/* The same program with the errors fixed:\n*/\nstruct Model : torch::nn::Module {");
+  // The second prompt got the samples left: 6 - 3 - 1.
+  CHECK(std::count_if(rows.begin(), rows.end(), [](const ChildRecord& r) { return r.name.rfind("r0p1", 0) == 0; }) == 2);
+}

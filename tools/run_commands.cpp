@@ -1,0 +1,663 @@
+#include "run_commands.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <toml++/toml.h>
+
+#include "evaluator.hpp"
+#include "lm_factory.hpp"
+#include "prompt.hpp"
+#include "report.hpp"
+
+namespace evoprompt::cli {
+namespace {
+
+using nlohmann::json;
+
+// Everything that decides a run, stored in its journal.
+struct RunSettings {
+  std::string task = "mnist1d";
+  engine::EvolutionConfig evolution;
+  Mnist1dEvaluatorOptions train;
+  codegen::LmSettings lm;
+  std::string mode = "evoprompting";  // as written; becomes evolution.mode
+};
+
+// `paper`: Table 2 and the paper's training protocol. `quick`: a few minutes
+// on a 2-core CPU with the mutate operator.
+void apply_preset(const std::string& name, RunSettings& s) {
+  if (name == "paper") {
+    s.evolution = engine::EvolutionConfig{};
+    s.train.steps = 8000;
+    s.train.eval_every = 250;
+  } else if (name == "quick") {
+    s.evolution = engine::EvolutionConfig{};
+    s.evolution.rounds = 3;
+    s.evolution.prompts = 4;
+    s.evolution.samples = 4;
+    s.evolution.survivors = 4;
+    s.train.steps = 2000;
+    s.train.eval_every = 100;
+  } else {
+    throw UsageError("unknown preset '" + name + "' (quick, paper)");
+  }
+}
+
+json options_json(const Mnist1dEvaluatorOptions& o) {
+  return {{"data_dir", o.data_dir}, {"steps", o.steps},       {"batch_size", o.batch_size}, {"lr", o.lr},
+          {"weight_decay", o.weight_decay}, {"eval_every", o.eval_every}, {"seed", o.seed},
+          {"val_size", o.val_size}, {"split_seed", o.split_seed}, {"init", o.init},       {"device", o.device},
+          {"threads", o.threads}};
+}
+
+Mnist1dEvaluatorOptions options_from(const json& j) {
+  Mnist1dEvaluatorOptions o;
+  o.data_dir = j.at("data_dir");
+  o.steps = j.at("steps");
+  o.batch_size = j.at("batch_size");
+  o.lr = j.at("lr");
+  o.weight_decay = j.at("weight_decay");
+  o.eval_every = j.at("eval_every");
+  o.seed = j.at("seed");
+  o.val_size = j.at("val_size");
+  o.split_seed = j.at("split_seed");
+  o.init = j.at("init");
+  o.device = j.at("device");
+  o.threads = j.at("threads");
+  return o;
+}
+
+json lm_json(const codegen::LmSettings& l) {
+  return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
+          {"api_key_env", l.api_key_env}, {"timeout_s", l.timeout_s}, {"max_retries", l.max_retries},
+          {"max_requests", l.max_requests}, {"max_total_tokens", l.max_total_tokens}};
+}
+
+codegen::LmSettings lm_from(const json& j) {
+  codegen::LmSettings l;
+  l.spec = j.at("spec");
+  l.model = j.at("model");
+  l.api = j.at("api");
+  l.api_key_env = j.at("api_key_env");
+  l.timeout_s = j.at("timeout_s");
+  l.max_retries = j.at("max_retries");
+  l.max_requests = j.at("max_requests");
+  l.max_total_tokens = j.at("max_total_tokens");
+  return l;
+}
+
+// --- the TOML config: [evolution], [train] and [lm] tables -----------------
+
+class TomlReader {
+ public:
+  explicit TomlReader(const std::string& path) : path_(path) {
+    try {
+      root_ = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      throw UsageError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+    } catch (const std::exception& e) {
+      throw UsageError(path + ": " + e.what());
+    }
+  }
+
+  template <class T>
+  void read(const std::string& table, const std::string& key, T& field) {
+    const toml::node* node = root_.at_path(table + "." + key).node();
+    used_.push_back(table + "." + key);
+    if (!node) return;
+    bad_type_if(!assign(*node, field), table + "." + key);
+  }
+
+  // Everything in the file must have been read: a typo is an error, not a default.
+  void reject_unknown() const {
+    for (auto&& [table, node] : root_) {
+      const std::string t(table.str());
+      const toml::table* entries = node.as_table();
+      if (!entries) throw UsageError(path_ + ": unknown setting '" + t + "' (tables: evolution, train, lm)");
+      for (auto&& [key, value] : *entries) {
+        (void)value;
+        const std::string name = t + "." + std::string(key.str());
+        if (std::find(used_.begin(), used_.end(), name) == used_.end())
+          throw UsageError(path_ + ": unknown setting '" + name + "'");
+      }
+    }
+  }
+
+ private:
+  void bad_type_if(bool bad, const std::string& name) const {
+    if (bad) throw UsageError(path_ + ": '" + name + "' has the wrong type");
+  }
+  static bool assign(const toml::node& n, std::string& f) { return set(n.value<std::string>(), f); }
+  static bool assign(const toml::node& n, bool& f) { return set(n.value<bool>(), f); }
+  static bool assign(const toml::node& n, double& f) { return set(n.value<double>(), f); }
+  template <class I>
+  static bool assign(const toml::node& n, I& f) {
+    auto v = n.value<std::int64_t>();
+    if (!v || *v < 0 && std::is_unsigned_v<I>) return false;
+    f = static_cast<I>(*v);
+    return true;
+  }
+  static bool assign(const toml::node& n, std::vector<double>& f) {
+    const toml::array* a = n.as_array();
+    if (!a) return false;
+    f.clear();
+    for (auto&& x : *a) {
+      auto v = x.value<double>();
+      if (!v) return false;
+      f.push_back(*v);
+    }
+    return true;
+  }
+  template <class T>
+  static bool set(const std::optional<T>& v, T& f) {
+    if (!v) return false;
+    f = *v;
+    return true;
+  }
+
+  std::string path_;
+  toml::table root_;
+  std::vector<std::string> used_;
+};
+
+void apply_toml(const std::string& path, RunSettings& s) {
+  TomlReader r(path);
+  auto& e = s.evolution;
+  r.read("evolution", "rounds", e.rounds);
+  r.read("evolution", "prompts", e.prompts);
+  r.read("evolution", "samples", e.samples);
+  r.read("evolution", "parents", e.parents);
+  r.read("evolution", "survivors", e.survivors);
+  r.read("evolution", "alpha", e.alpha);
+  r.read("evolution", "temperatures", e.temperatures);
+  r.read("evolution", "mode", s.mode);
+  r.read("evolution", "seed", e.seed);
+  r.read("evolution", "repair", e.repair);
+  r.read("evolution", "max_tokens", e.max_tokens);
+  r.read("evolution", "top_p", e.top_p);
+  auto& t = s.train;
+  r.read("train", "data", t.data_dir);
+  r.read("train", "steps", t.steps);
+  r.read("train", "batch_size", t.batch_size);
+  r.read("train", "lr", t.lr);
+  r.read("train", "weight_decay", t.weight_decay);
+  r.read("train", "eval_every", t.eval_every);
+  r.read("train", "seed", t.seed);
+  r.read("train", "val_size", t.val_size);
+  r.read("train", "split_seed", t.split_seed);
+  r.read("train", "init", t.init);
+  r.read("train", "device", t.device);
+  r.read("train", "threads", t.threads);
+  auto& l = s.lm;
+  r.read("lm", "spec", l.spec);
+  r.read("lm", "model", l.model);
+  r.read("lm", "api", l.api);
+  r.read("lm", "api_key_env", l.api_key_env);
+  r.read("lm", "timeout_s", l.timeout_s);
+  r.read("lm", "max_retries", l.max_retries);
+  r.read("lm", "max_requests", l.max_requests);
+  r.read("lm", "max_total_tokens", l.max_total_tokens);
+  r.reject_unknown();
+}
+
+// --- output ---------------------------------------------------------------
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+void print_table(const char* title, const std::vector<engine::ChildRecord>& rows) {
+  std::printf("%s\n  %-4s %-14s %9s %8s %8s %10s\n", title, "rank", "child", "params", "val_acc", "test_acc",
+              "fitness");
+  int rank = 1;
+  for (const auto& c : rows) {
+    if (c.verdict != "evaluated") {
+      std::printf("  %-4s %-14s %s\n", "-", c.name.c_str(), c.verdict.c_str());
+      continue;
+    }
+    std::printf("  %-4d %-14s %9lld %8.4f %8.4f %10.1f\n", rank++, c.name.c_str(),
+                static_cast<long long>(c.params_used), c.val_acc, c.test_acc, c.fitness);
+  }
+}
+
+json row_json(const engine::ChildRecord& c) {
+  return {{"id", c.id},           {"name", c.name},       {"verdict", c.verdict},   {"params_used", c.params_used},
+          {"val_acc", c.val_acc}, {"test_acc", c.test_acc}, {"fitness", c.fitness}};
+}
+
+json summary_json(const engine::RunSummary& s) {
+  json seeds = json::array(), top = json::array();
+  for (const auto& c : s.seeds) seeds.push_back(row_json(c));
+  for (const auto& c : s.top) top.push_back(row_json(c));
+  return {{"status", s.status},
+          {"rounds_finished", s.rounds_finished},
+          {"rounds", s.rounds},
+          {"samples_used", s.samples_used},
+          {"budget", s.budget},
+          {"verdicts", s.verdicts},
+          {"prompt_tokens", s.prompt_tokens},
+          {"completion_tokens", s.completion_tokens},
+          {"seeds", seeds},
+          {"top", top}};
+}
+
+void print_summary(const engine::RunSummary& s) {
+  std::printf("status: %s\nrounds: %d of %d finished\nbudget: %lld of %lld samples used\n", s.status.c_str(),
+              s.rounds_finished, s.rounds, static_cast<long long>(s.samples_used), static_cast<long long>(s.budget));
+  std::printf("verdicts:");
+  for (const auto& [verdict, count] : s.verdicts) std::printf(" %s %lld", verdict.c_str(), static_cast<long long>(count));
+  std::printf("\n");
+  if (s.prompt_tokens || s.completion_tokens)
+    std::printf("LM tokens: %lld prompt, %lld completion\n", static_cast<long long>(s.prompt_tokens),
+                static_cast<long long>(s.completion_tokens));
+  print_table("seeds:", s.seeds);
+  print_table("top children (the answer):", s.top);
+  if (!s.top.empty() && !s.seeds.empty() && s.seeds.front().verdict == "evaluated")
+    std::printf("best child %s: fitness %.1f; best seed %s: fitness %.1f\n", s.top.front().name.c_str(),
+                s.top.front().fitness, s.seeds.front().name.c_str(), s.seeds.front().fitness);
+}
+
+std::string duration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  return buf;
+}
+
+// Live progress on stderr: one updating line on a terminal, a line per
+// child otherwise; with --json, one event per line on stdout instead.
+class Progress {
+ public:
+  explicit Progress(bool as_json) : json_(as_json), tty_(::isatty(STDERR_FILENO) != 0) {}
+
+  void operator()(const std::string& type, const json& d) {
+    if (json_) {
+      json event = d;
+      event["event"] = type;
+      std::cout << event.dump() << std::endl;
+      return;
+    }
+    if (type == "seed") {
+      std::fprintf(stderr, "seed %-13s %s params %lld val_acc %.4f fitness %.1f\n", d["name"].get<std::string>().c_str(),
+                   d["verdict"].get<std::string>().c_str(), static_cast<long long>(d["params"].get<std::int64_t>()),
+                   d["val_acc"].get<double>(), d["fitness"].get<double>());
+    } else if (type == "round_start") {
+      round_ = d["round"].get<int>();
+      rounds_ = d["rounds"].get<int>();
+    } else if (type == "child") {
+      const auto done = d["done"].get<std::int64_t>();
+      const auto kept = d["kept"].get<std::int64_t>();
+      char line[256];
+      std::snprintf(line, sizeof line, "round %d/%d | %lld/%lld children | %.0f%% kept | best fitness %.1f | ETA %s",
+                    round_ + 1, rounds_, static_cast<long long>(done), static_cast<long long>(d["budget"].get<std::int64_t>()),
+                    done ? 100.0 * static_cast<double>(kept) / static_cast<double>(done) : 0.0,
+                    d["best_fitness"].get<double>(), duration(d["eta_s"].get<double>()).c_str());
+      if (tty_) {
+        std::fprintf(stderr, "\r\033[K%s", line);
+      } else {
+        std::fprintf(stderr, "%-12s %-14s %s\n", d["name"].get<std::string>().c_str(),
+                     d["verdict"].get<std::string>().c_str(), line);
+      }
+    } else if (type == "done" && tty_) {
+      std::fprintf(stderr, "\n");
+    }
+  }
+
+ private:
+  bool json_;
+  bool tty_;
+  int round_ = 0;
+  int rounds_ = 0;
+};
+
+std::atomic<bool> g_stop{false};
+
+// First SIGINT/SIGTERM: stop after the current child. Second: leave now
+// (every journal write is a transaction, so the journal stays consistent).
+void on_signal(int) {
+  if (g_stop.exchange(true)) _exit(kInterrupted);
+}
+
+class SignalGuard {
+ public:
+  SignalGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+std::string versions_json() {
+  return json{{"evoprompt", "0.3.0"}, {"format", 1}, {"llvm", 19}}.dump();
+}
+
+// --- evolve ------------------------------------------------------------------
+
+class EvolveCommand {
+ public:
+  EvolveCommand(int* exit_code, std::vector<engine::SeedProgram> seeds) : exit_code_(exit_code), seeds_(std::move(seeds)) {}
+
+  void add_to(CLI::App& app) {
+    cmd_ = app.add_subcommand("evolve", "Run EvoPrompting: evolve child architectures with an LM operator");
+    cmd_->add_option("--run", run_dir_, "Run folder (journal, dumps)")->required();
+    cmd_->add_option("--preset", preset_, "quick (minutes on a CPU) or paper (the paper's full setting)")
+        ->capture_default_str();
+    cmd_->add_option("--config", config_file_, "TOML file with [evolution], [train] and [lm] tables");
+    cmd_->add_flag("--resume", resume_, "Continue the interrupted run in --run with its stored settings");
+    cmd_->add_flag("--json", json_, "Print one JSON event per line instead of the progress display");
+    setting("--task", [](RunSettings& s) -> std::string& { return s.task; }, "Task (mnist1d)");
+    setting("--lm", [](RunSettings& s) -> std::string& { return s.lm.spec; },
+            "mutate (default; a code-level operator, NOT a language model), replay:FILE or openai:URL");
+    setting("--model", [](RunSettings& s) -> std::string& { return s.lm.model; }, "Model name for openai:URL");
+    setting("--api", [](RunSettings& s) -> std::string& { return s.lm.api; }, "completions or chat (openai:URL)");
+    setting("--api-key-env", [](RunSettings& s) -> std::string& { return s.lm.api_key_env; },
+            "Environment variable holding the API key");
+    setting("--lm-timeout-s", [](RunSettings& s) -> double& { return s.lm.timeout_s; }, "Timeout per LM request");
+    setting("--lm-retries", [](RunSettings& s) -> int& { return s.lm.max_retries; }, "Retries per LM request");
+    setting("--max-requests", [](RunSettings& s) -> std::int64_t& { return s.lm.max_requests; },
+            "Cap on LM requests (0: none)");
+    setting("--max-lm-tokens", [](RunSettings& s) -> std::int64_t& { return s.lm.max_total_tokens; },
+            "Cap on LM tokens (0: none)");
+    setting("--rounds", [](RunSettings& s) -> int& { return s.evolution.rounds; }, "T, rounds of evolution");
+    setting("--prompts", [](RunSettings& s) -> int& { return s.evolution.prompts; }, "m, prompts per round");
+    setting("--samples", [](RunSettings& s) -> int& { return s.evolution.samples; }, "n, samples per prompt");
+    setting("--parents", [](RunSettings& s) -> int& { return s.evolution.parents; }, "k, parents per prompt");
+    setting("--survivors", [](RunSettings& s) -> int& { return s.evolution.survivors; }, "p, parents kept per round");
+    setting("--alpha", [](RunSettings& s) -> double& { return s.evolution.alpha; }, "Keep children with val error < alpha");
+    setting("--temperatures", [](RunSettings& s) -> std::vector<double>& { return s.evolution.temperatures; },
+            "Sampling temperatures, one drawn per sample");
+    setting("--mode", [](RunSettings& s) -> std::string& { return s.mode; },
+            "evoprompting, naive, no-tune or random-parents");
+    setting("--seed", [](RunSettings& s) -> std::uint64_t& { return s.evolution.seed; }, "Search seed");
+    cmd_->add_flag("--repair", repair_flag_, "Send a child that fails to compile back once with its errors (beyond the paper)");
+    setting("--max-tokens", [](RunSettings& s) -> int& { return s.evolution.max_tokens; }, "Max new tokens per sample");
+    setting("--steps", [](RunSettings& s) -> std::int64_t& { return s.train.steps; }, "Training steps per child");
+    setting("--eval-every", [](RunSettings& s) -> std::int64_t& { return s.train.eval_every; }, "Validate every N steps");
+    setting("--train-seed", [](RunSettings& s) -> std::uint32_t& { return s.train.seed; }, "Init and batch-order seed");
+    setting("--data", [](RunSettings& s) -> std::string& { return s.train.data_dir; }, "MNIST-1D folder");
+    setting("--device", [](RunSettings& s) -> std::string& { return s.train.device; }, "auto, cpu, cuda or cuda:N");
+    setting("--threads", [](RunSettings& s) -> int& { return s.train.threads; }, "CPU threads for libtorch");
+    cmd_->callback([this] { run(); });
+  }
+
+ private:
+  // A flag that overrides the preset and the config file when given.
+  template <class Get>
+  void setting(const std::string& flag, Get get, const std::string& help) {
+    CLI::Option* opt = cmd_->add_option(flag, get(given_), help);
+    overrides_.push_back([opt, get, this](RunSettings& s) {
+      if (opt->count() == 0) return false;
+      get(s) = get(given_);
+      return true;
+    });
+  }
+
+  RunSettings resolve() {
+    RunSettings s;
+    apply_preset(preset_, s);
+    if (!config_file_.empty()) apply_toml(config_file_, s);
+    for (auto& apply : overrides_) apply(s);
+    if (repair_flag_) s.evolution.repair = true;
+    try {
+      s.evolution.mode = engine::parse_mode(s.mode);
+      s.evolution.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (s.task != "mnist1d") throw UsageError("unknown task '" + s.task + "' (available: mnist1d)");
+    return s;
+  }
+
+  void run() {
+    RunSettings s;
+    std::unique_ptr<engine::Journal> journal;
+    if (resume_) {
+      bool overridden = false;
+      RunSettings scratch;
+      for (auto& apply : overrides_) overridden |= apply(scratch);
+      if (overridden || repair_flag_ || !config_file_.empty() || cmd_->count("--preset"))
+        throw UsageError("--resume continues with the run's stored settings; give only --run (and --json)");
+      try {
+        journal = std::make_unique<engine::Journal>(engine::Journal::open(run_dir_));
+      } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+      }
+      s.task = journal->meta("task").value_or("mnist1d");
+      s.evolution = engine::evolution_config_from_json(json::parse(journal->meta("evolution").value()));
+      s.train = options_from(json::parse(journal->meta("train").value()));
+      s.lm = lm_from(json::parse(journal->meta("lm").value()));
+      if (journal->meta("status") == std::optional<std::string>("finished")) {
+        std::fprintf(stderr, "evoprompt: %s already finished\n", run_dir_.c_str());
+        if (!json_) print_summary(engine::summarize(*journal));
+        return;
+      }
+    } else {
+      s = resolve();
+      if (std::filesystem::exists(engine::Journal::path_in(run_dir_)))
+        throw UsageError(run_dir_ + " already holds a run (use --resume, or another --run)");
+    }
+
+    // Everything that can reject the settings runs before the journal exists.
+    std::unique_ptr<codegen::LanguageModel> lm;
+    std::unique_ptr<Evaluator> evaluator;
+    try {
+      lm = codegen::make_language_model(s.lm);
+      evaluator = make_mnist1d_evaluator(s.train);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (!journal) {
+      journal = std::make_unique<engine::Journal>(engine::Journal::create(run_dir_));
+      journal->set_meta("task", s.task);
+      journal->set_meta("evolution", engine::to_json(s.evolution).dump());
+      journal->set_meta("train", options_json(s.train).dump());
+      journal->set_meta("evaluator", evaluator->describe());
+      journal->set_meta("lm", lm_json(s.lm).dump());
+      journal->set_meta("versions", versions_json());
+    }
+    journal->set_meta("status", "running");
+
+    Progress progress(json_);
+    SignalGuard signals;
+    g_stop = false;
+    engine::Evolution evolution(s.evolution, *journal, *lm, *evaluator, seeds_,
+                                [&](const std::string& type, const json& d) { progress(type, d); }, &g_stop);
+    try {
+      evolution.run();
+    } catch (const engine::Interrupted&) {
+      journal->set_meta("status", "interrupted");
+      std::fprintf(stderr, "\nevoprompt: interrupted; continue with: evoprompt evolve --run %s --resume\n",
+                   run_dir_.c_str());
+      *exit_code_ = kInterrupted;
+      return;
+    } catch (const std::exception& e) {
+      journal->set_meta("status", "stopped");
+      throw std::runtime_error(std::string(e.what()) + " (the journal is consistent: evolve --run " + run_dir_ +
+                               " --resume continues)");
+    }
+    journal->set_meta("status", "finished");
+    const engine::RunSummary summary = engine::summarize(*journal);
+    if (json_)
+      std::cout << json{{"event", "summary"}, {"summary", summary_json(summary)}}.dump() << std::endl;
+    else
+      print_summary(summary);
+  }
+
+  int* exit_code_;
+  std::vector<engine::SeedProgram> seeds_;
+  CLI::App* cmd_ = nullptr;
+  std::string run_dir_;
+  std::string preset_ = "quick";
+  std::string config_file_;
+  bool resume_ = false;
+  bool json_ = false;
+  bool repair_flag_ = false;
+  RunSettings given_;
+  std::vector<std::function<bool(RunSettings&)>> overrides_;
+};
+
+// --- show and dump -----------------------------------------------------------
+
+engine::Journal open_run(const std::string& dir) {
+  try {
+    return engine::Journal::open(dir);
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void add_show(CLI::App& app) {
+  struct Show {
+    std::string dir;
+    bool json = false;
+  };
+  auto state = std::make_shared<Show>();
+  auto* cmd = app.add_subcommand("show", "Summarise a run: budget used, verdict counts, the top-p table");
+  cmd->add_option("dir", state->dir, "Run folder")->required();
+  cmd->add_flag("--json", state->json, "Print one JSON object");
+  cmd->callback([state] {
+    const engine::Journal journal = open_run(state->dir);
+    const auto summary = engine::summarize(journal);
+    if (state->json)
+      std::cout << summary_json(summary).dump() << std::endl;
+    else
+      print_summary(summary);
+  });
+}
+
+std::string dumped_file(const engine::ChildRecord& c, const std::string& run_dir) {
+  std::string text;
+  if (c.verdict == "evaluated" || c.verdict == "filtered_alpha")
+    text += codegen::metrics_block({c.params_used, c.val_acc});
+  char line[512];
+  std::snprintf(line, sizeof line, "// evoprompt run %s, child %s (id %lld): %s%s%s", run_dir.c_str(), c.name.c_str(),
+                static_cast<long long>(c.id), c.verdict.c_str(), c.rule.empty() ? "" : " ", c.rule.c_str());
+  text += line;
+  if (c.verdict == "evaluated" || c.verdict == "filtered_alpha")
+    text += ", fitness " + fmt("%.1f", c.fitness) + ", test acc " + fmt("%.4f", c.test_acc);
+  text += "\n" + c.source;
+  if (!text.empty() && text.back() != '\n') text += "\n";
+  return text;
+}
+
+void add_dump(CLI::App& app) {
+  struct Dump {
+    std::string dir, out;
+    int top = 0;
+    bool all = false;
+  };
+  auto state = std::make_shared<Dump>();
+  auto* cmd = app.add_subcommand("dump", "Write children of a run as standalone .cpp files with their metrics");
+  cmd->add_option("dir", state->dir, "Run folder")->required();
+  cmd->add_option("--out", state->out, "Output folder (created if missing)")->required();
+  auto* top = cmd->add_option("--top", state->top, "The K fittest children (default: the run's p)");
+  cmd->add_flag("--all", state->all, "Every child and seed, whatever its verdict")->excludes(top);
+  cmd->callback([state] {
+    const engine::Journal journal = open_run(state->dir);
+    std::vector<engine::ChildRecord> chosen;
+    if (state->all) {
+      chosen = journal.children();
+    } else {
+      std::size_t k = static_cast<std::size_t>(state->top);
+      if (k == 0) k = engine::evolution_config_from_json(json::parse(journal.meta("evolution").value())).survivors;
+      if (state->top < 0) throw UsageError("--top must be >= 1");
+      chosen = engine::ranked_archive(journal);
+      if (chosen.size() > k) chosen.resize(k);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(state->out, ec);
+    if (ec) throw std::runtime_error("cannot create " + state->out + ": " + ec.message());
+    int rank = 0;
+    for (const auto& c : chosen) {
+      ++rank;
+      char prefix[16];
+      std::snprintf(prefix, sizeof prefix, "%03d_", rank);
+      const std::string name = (state->all ? std::string() : std::string(prefix)) + c.name + ".cpp";
+      const std::string path = state->out + "/" + name;
+      const std::string tmp = path + ".tmp";
+      {
+        std::ofstream f(tmp, std::ios::binary);
+        f << dumped_file(c, state->dir);
+        if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
+      }
+      std::filesystem::rename(tmp, path);
+    }
+    std::printf("wrote %zu children to %s\n", chosen.size(), state->out.c_str());
+  });
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, int* exit_code, std::vector<engine::SeedProgram> mnist1d_seeds) {
+  // CLI11 keeps pointers into the command object: it lives as long as the program.
+  static EvolveCommand evolve(exit_code, std::move(mnist1d_seeds));
+  evolve.add_to(app);
+  add_show(app);
+  add_dump(app);
+}
+
+bool is_run_child(const std::string& target) {
+  const auto colon = target.rfind(':');
+  if (colon == std::string::npos || std::filesystem::exists(target)) return false;
+  return std::filesystem::is_regular_file(engine::Journal::path_in(target.substr(0, colon)));
+}
+
+int replay_run_child(const std::string& target, bool as_json) {
+  const auto colon = target.rfind(':');
+  const std::string dir = target.substr(0, colon), which = target.substr(colon + 1);
+  const engine::Journal journal = open_run(dir);
+  auto child = journal.child_by_name(which);
+  if (!child && !which.empty() && which.find_first_not_of("0123456789") == std::string::npos)
+    child = journal.child(std::stoll(which));
+  if (!child) throw UsageError(dir + " has no child '" + which + "' (names as in `evoprompt show`, or ids)");
+  const auto evaluator = make_mnist1d_evaluator(options_from(json::parse(journal.meta("train").value())));
+  const ChildResult now = evaluator->evaluate(child->source, child->name);
+  const double fitness_now = now.evaluated() ? engine::fitness(now.params_used, now.best_val_acc) : 0.0;
+  if (as_json) {
+    std::cout << json{{"child", child->name},
+                      {"stored", {{"verdict", child->verdict}, {"params_used", child->params_used},
+                                  {"val_acc", child->val_acc}, {"test_acc", child->test_acc},
+                                  {"fitness", child->fitness}, {"train_ms", child->train_ms}}},
+                      {"new", {{"verdict", now.verdict}, {"rule", now.rule}, {"message", now.message},
+                               {"params_used", now.params_used}, {"val_acc", now.best_val_acc},
+                               {"test_acc", now.test_acc}, {"fitness", fitness_now}, {"train_ms", now.train_ms}}}}
+                     .dump()
+              << std::endl;
+  } else {
+    std::printf("child %s (id %lld) of %s\n%-10s %16s %16s\n", child->name.c_str(), static_cast<long long>(child->id),
+                dir.c_str(), "", "stored", "new");
+    std::printf("%-10s %16s %16s\n", "verdict", child->verdict.c_str(), now.verdict.c_str());
+    std::printf("%-10s %16lld %16lld\n", "params", static_cast<long long>(child->params_used),
+                static_cast<long long>(now.params_used));
+    std::printf("%-10s %16.4f %16.4f\n", "val_acc", child->val_acc, now.best_val_acc);
+    std::printf("%-10s %16.4f %16.4f\n", "test_acc", child->test_acc, now.test_acc);
+    std::printf("%-10s %16.1f %16.1f\n", "fitness", child->fitness, fitness_now);
+    std::printf("%-10s %16.0f %16.0f\n", "train_ms", child->train_ms, now.train_ms);
+    if (!now.evaluated()) std::printf("message: %s\n", now.message.c_str());
+  }
+  return now.evaluated() ? 0 : 1;
+}
+
+}  // namespace evoprompt::cli

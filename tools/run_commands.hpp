@@ -1,0 +1,31 @@
+// The commands that work on run folders: evolve, show, dump, and replay of a
+// journal's child. No torch in here: evaluation goes through Evaluator.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "evolution.hpp"
+
+namespace evoprompt::cli {
+
+// A usage error (bad flag value, unknown task, unreadable file): printed as
+// one line, exit code 2, like a bad flag.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Exit codes beyond 0, 1 (failure or a rejected child) and 2 (usage).
+constexpr int kInterrupted = 130;
+
+void add_run_commands(CLI::App& app, int* exit_code, std::vector<engine::SeedProgram> mnist1d_seeds);
+
+// `replay DIR:CHILD` instead of `replay FILE`: DIR holds a journal and
+// TARGET is not a file.
+bool is_run_child(const std::string& target);
+int replay_run_child(const std::string& target, bool json);
+
+}  // namespace evoprompt::cli
