@@ -67,5 +67,35 @@ done
 expect_exit 1 replay --json --data "$tmp/small" --val-size 80 --steps 5 --threads 1 "$corpus/runtime_error__throw_int_in_forward.cpp"
 grep -q '"verdict":"runtime_error"' "$tmp/out" || { echo "FAIL: replay runtime_error: $(cat "$tmp/out")"; failures=$((failures + 1)); }
 
+# evolve, show, dump: usage errors are one line, exit 2, and leave no run behind.
+data_dir="$(dirname "$0")/data"
+expect_error "--run is required" evolve
+expect_error "unknown mode 'greedy'" evolve --run "$tmp/run" --mode greedy
+expect_error "unknown --lm 'gpt'" evolve --run "$tmp/run" --lm gpt
+expect_error "not built yet" evolve --run "$tmp/run" --lm local:/models/qwen
+expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
+expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
+expect_error "unknown preset 'huge'" evolve --run "$tmp/run" --preset huge
+printf '[evolution]\nrounds = 2\nroundz = 3\n' >"$tmp/typo.toml"
+expect_error "unknown setting 'evolution.roundz'" evolve --run "$tmp/run" --config "$tmp/typo.toml"
+printf '[evolution]\nrounds = "two"\n' >"$tmp/type.toml"
+expect_error "'evolution.rounds' has the wrong type" evolve --run "$tmp/run" --config "$tmp/type.toml"
+expect_error "no run journal here" evolve --run "$tmp/run" --resume
+[ ! -e "$tmp/run/journal.sqlite" ] || { echo "FAIL: a rejected evolve left a journal"; failures=$((failures + 1)); }
+expect_error "no run journal here" show "$tmp/run"
+expect_error "no run journal here" dump "$tmp/run" --out "$tmp/dump"
+
+# A one-round run on the small data set: flags override the TOML, which overrides the preset.
+printf '[evolution]\nrounds = 5\nprompts = 1\nsamples = 2\n[train]\nsteps = 999\n' >"$tmp/run.toml"
+"$bin" evolve --run "$tmp/run" --config "$tmp/run.toml" --rounds 1 --steps 10 --eval-every 5 --data "$tmp/small" \
+  --lm replay:"$data_dir/replay_tiny.jsonl" --threads 1 >"$tmp/out" 2>"$tmp/err" \
+  || { echo "FAIL: evolve: $(tail -3 "$tmp/err")"; failures=$((failures + 1)); }
+grep -q "budget: 2 of 2 samples used" "$tmp/out" || { echo "FAIL: evolve summary: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+expect_error "already holds a run" evolve --run "$tmp/run" --lm mutate
+expect_error "give only --run" evolve --run "$tmp/run" --resume --rounds 3
+expect_exit 0 evolve --run "$tmp/run" --resume
+grep -q "already finished" "$tmp/err" || { echo "FAIL: resume of a finished run: $(cat "$tmp/err")"; failures=$((failures + 1)); }
+expect_error "has no child 'r9p9s9'" replay "$tmp/run:r9p9s9"
+
 if [ $failures -eq 0 ]; then echo "cli: all checks passed"; else echo "cli: $failures failures"; fi
 [ $failures -eq 0 ]

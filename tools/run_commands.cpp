@@ -397,6 +397,10 @@ class EvolveCommand {
     setting("--eval-every", [](RunSettings& s) -> std::int64_t& { return s.train.eval_every; }, "Validate every N steps");
     setting("--train-seed", [](RunSettings& s) -> std::uint32_t& { return s.train.seed; }, "Init and batch-order seed");
     setting("--data", [](RunSettings& s) -> std::string& { return s.train.data_dir; }, "MNIST-1D folder");
+    setting("--val-size", [](RunSettings& s) -> std::int64_t& { return s.train.val_size; },
+            "Training rows held out for validation");
+    setting("--batch-size", [](RunSettings& s) -> std::int64_t& { return s.train.batch_size; }, "Minibatch size");
+    setting("--lr", [](RunSettings& s) -> double& { return s.train.lr; }, "AdamW learning rate");
     setting("--device", [](RunSettings& s) -> std::string& { return s.train.device; }, "auto, cpu, cuda or cuda:N");
     setting("--threads", [](RunSettings& s) -> int& { return s.train.threads; }, "CPU threads for libtorch");
     cmd_->callback([this] { run(); });
@@ -464,6 +468,10 @@ class EvolveCommand {
     std::unique_ptr<Evaluator> evaluator;
     try {
       lm = codegen::make_language_model(s.lm);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());
+    }
+    try {
       evaluator = make_mnist1d_evaluator(s.train);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End to end: a tiny evolution (T=2, m=2, n=3, 100 steps) with the replay LM,
+# checked row by row in its journal; then show, dump, check, replay DIR:CHILD,
+# and a run killed with SIGKILL and resumed, which must end with the same rows.
+# Usage: evolve_e2e.sh EVOPROMPT_BINARY TEST_DATA_DIR
+set -euo pipefail
+bin=$1
+data=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+common=(--lm "replay:$data/replay_tiny.jsonl" --rounds 2 --prompts 2 --samples 3 --survivors 2
+        --steps 100 --eval-every 50 --alpha 1.0 --threads 1)
+
+"$bin" evolve --run "$work/a" "${common[@]}" --json > "$work/a.jsonl"
+grep -q '"event":"summary"' "$work/a.jsonl"
+
+# The journal's rows. Replay completion i is sample i of the run.
+/usr/bin/python3 - "$work/a/journal.sqlite" <<'EOF'
+import sqlite3, sys, json
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select id, name, kind, round, verdict, rule, duplicate_of, params_used, in_history, "
+                  "val_acc, temperature from children order by id").fetchall()
+expected = [
+  (1, "large_cnn", "seed", -1, "evaluated", "", 0, 91082),
+  (2, "cnn", "seed", -1, "evaluated", "", 0, 5210),
+  (3, "gru", "seed", -1, "evaluated", "", 0, 4810),
+  (4, "residual_mlp", "seed", -1, "evaluated", "", 0, 15210),
+  (5, "r0p0s0", "sample", 0, "evaluated", "", 0, 1058),            # small CNN
+  (6, "r0p0s1", "sample", 0, "policy", "forbidden_call", 0, 0),    # std::getenv
+  (7, "r0p0s2", "sample", 0, "compile_error", "compile_error", 0, 0),
+  (8, "r0p1s0", "sample", 0, "duplicate", "", 5, 0),               # r0p0s0 up to whitespace and comments
+  (9, "r0p1s1", "sample", 0, "runtime_error", "runtime_error", 0, 0),  # Linear(20, 10) after 10 features
+  (10, "r0p1s2", "sample", 0, "evaluated", "", 0, 1642),           # MLP 40-32-10
+  (11, "r1p0s0", "sample", 1, "evaluated", "", 0, 826),            # chat answer in a fence, MLP 40-16-10
+  (12, "r1p0s1", "sample", 1, "compile_error", "extraction", 0, 0),
+  (13, "r1p0s2", "sample", 1, "evaluated", "", 0, 1234),           # tanh MLP 40-24-10
+  (14, "r1p1s0", "sample", 1, "policy", "reinterpret_cast", 0, 0),
+  (15, "r1p1s1", "sample", 1, "duplicate", "", 2, 0),              # the CNN seed, recommented
+  (16, "r1p1s2", "sample", 1, "evaluated", "", 0, 622),            # MLP 40-12-10
+]
+got = [r[:8] for r in rows]
+assert got == expected, "\n".join(f"{g} != {e}" for g, e in zip(got, expected) if g != e) or f"{len(got)} rows"
+for r in rows:
+    if r[4] == "evaluated":
+        assert 0.0 < r[9] <= 1.0, r
+        assert r[8] == (0 if r[2] == "seed" else 1), r  # seeds never enter G; alpha=1 keeps every child
+    if r[2] == "sample":
+        assert r[10] in (0.2, 0.6, 0.8, 1.0), r
+# After round 0, GETTOP picks both children of G; round 1 prompts from them.
+assert [r[0] for r in db.execute("select child_id from selections where round=0 order by rank")] in ([5, 10], [10, 5])
+assert json.loads(db.execute("select parent_pool from rounds where round=1").fetchone()[0]) in ([5, 10], [10, 5])
+assert db.execute("select count(*) from selections where round=1").fetchone()[0] == 0
+assert db.execute("select count(*) from rounds where finished_at is not null").fetchone()[0] == 2
+assert db.execute("select count(*) from prompts").fetchone()[0] == 4
+for (text,) in db.execute("select text from prompts"):
+    assert text.startswith("/* Metrics:\n{'num_params': '") and text.endswith("*/\nstruct Model : torch::nn::Module {")
+assert db.execute("select count(*), sum(samples) from lm_calls").fetchone() == (4, 12)
+meta = dict(db.execute("select key, value from meta"))
+assert meta["status"] == "finished" and json.loads(meta["evolution"])["rounds"] == 2
+assert json.loads(meta["train"])["steps"] == 100
+print("journal rows: ok")
+EOF
+
+# show: budget, verdict counts, the top-p table.
+"$bin" show "$work/a" --json > "$work/show.json"
+/usr/bin/python3 - "$work/show.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["samples_used"] == 12 and s["budget"] == 12, s
+assert s["verdicts"] == {"evaluated": 5, "policy": 2, "compile_error": 2, "duplicate": 2, "runtime_error": 1}, s["verdicts"]
+assert len(s["top"]) == 2 and {c["id"] for c in s["top"]} <= {5, 10, 11, 13, 16}, s["top"]
+assert s["top"][0]["fitness"] >= s["top"][1]["fitness"]
+assert [c["name"] for c in s["seeds"]][0] in ("cnn", "gru", "large_cnn", "residual_mlp")
+print("show: ok")
+EOF
+"$bin" show "$work/a" | grep -q "budget: 12 of 12 samples used"
+
+# dump: the top children, ready for check and replay.
+"$bin" dump "$work/a" --out "$work/top" --top 2 | grep -q "wrote 2 children"
+for f in "$work"/top/*.cpp; do
+  head -1 "$f" | grep -q '^/\* Metrics:$'
+  "$bin" check "$f" > /dev/null
+done
+"$bin" dump "$work/a" --out "$work/all" --all | grep -q "wrote 16 children"
+grep -q "policy forbidden_call" "$work/all/r0p0s1.cpp"
+
+# replay DIR:CHILD re-runs a journal child: the same training gives the same numbers.
+"$bin" replay "$work/a:r0p0s0" --json > "$work/replay.json"
+/usr/bin/python3 - "$work/replay.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["stored"]["params_used"] == r["new"]["params_used"] == 1058, r
+assert r["stored"]["val_acc"] == r["new"]["val_acc"], r
+print("replay DIR:CHILD: ok")
+EOF
+status=0
+"$bin" replay "$work/a:r0p1s1" > /dev/null || status=$?
+[ "$status" -eq 1 ]  # the runtime_error child fails again
+
+# Kill -9 mid-run, resume, and end with the same rows (timings aside).
+"$bin" evolve --run "$work/b" "${common[@]}" --json > /dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  n=$(/usr/bin/python3 -c "import sqlite3,sys
+try: print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
+except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0)
+  [ "$n" -ge 7 ] && break
+  sleep 0.1
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+"$bin" evolve --run "$work/b" --resume --json > /dev/null
+/usr/bin/python3 - "$work/a/journal.sqlite" "$work/b/journal.sqlite" <<'EOF'
+import sqlite3, sys
+cols = ("id, name, verdict, rule, duplicate_of, params_used, val_acc, best_step, test_acc, fitness, in_history, "
+        "temperature, completion")
+a, b = (sqlite3.connect(p).execute(f"select {cols} from children order by id").fetchall() for p in sys.argv[1:])
+assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:2]
+sa, sb = (sqlite3.connect(p).execute("select * from selections order by round, rank").fetchall() for p in sys.argv[1:])
+assert sa == sb
+print("resume after kill -9: ok")
+EOF
+echo "evolve e2e: all ok"
