@@ -88,7 +88,7 @@ expect_error "no run journal here" dump "$tmp/run" --out "$tmp/dump"
 # A one-round run on the small data set: flags override the TOML, which overrides the preset.
 printf '[evolution]\nrounds = 5\nprompts = 1\nsamples = 2\n[train]\nsteps = 999\n' >"$tmp/run.toml"
 "$bin" evolve --run "$tmp/run" --config "$tmp/run.toml" --rounds 1 --steps 10 --eval-every 5 --data "$tmp/small" \
-  --lm replay:"$data_dir/replay_tiny.jsonl" --threads 1 >"$tmp/out" 2>"$tmp/err" \
+  --val-size 80 --lm replay:"$data_dir/replay_tiny.jsonl" --threads 1 >"$tmp/out" 2>"$tmp/err" \
   || { echo "FAIL: evolve: $(tail -3 "$tmp/err")"; failures=$((failures + 1)); }
 grep -q "budget: 2 of 2 samples used" "$tmp/out" || { echo "FAIL: evolve summary: $(cat "$tmp/out")"; failures=$((failures + 1)); }
 expect_error "already holds a run" evolve --run "$tmp/run" --lm mutate

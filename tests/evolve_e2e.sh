@@ -110,6 +110,8 @@ except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0)
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
+echo "killed with $n of 16 children finished"
+[ "$n" -lt 16 ] || { echo "the run ended before the kill"; exit 1; }
 "$bin" evolve --run "$work/b" --resume --json > /dev/null
 /usr/bin/python3 - "$work/a/journal.sqlite" "$work/b/journal.sqlite" <<'EOF'
 import sqlite3, sys
