@@ -184,6 +184,8 @@ sqlite3* open_db(const std::string& path, int flags) {
 
 std::string Journal::path_in(const std::string& run_dir) { return run_dir + "/journal.sqlite"; }
 
+std::string Journal::sqlite_version() { return sqlite3_libversion(); }
+
 Journal Journal::create(const std::string& run_dir) {
   const std::string path = path_in(run_dir);
   std::error_code ec;

@@ -83,6 +83,7 @@ class Journal {
   // Opens an existing journal; throws std::runtime_error naming the problem.
   static Journal open(const std::string& run_dir);
   static std::string path_in(const std::string& run_dir);
+  static std::string sqlite_version();
 
   Journal(Journal&&) noexcept;
   Journal& operator=(Journal&&) noexcept;

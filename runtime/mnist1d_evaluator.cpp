@@ -58,7 +58,8 @@ class InProcessMnist1dEvaluator : public Evaluator {
                           {"lr", o.lr},             {"weight_decay", o.weight_decay},
                           {"eval_every", o.eval_every}, {"seed", o.seed},      {"val_size", o.val_size},
                           {"split_seed", o.split_seed}, {"init", o.init},      {"device", train_.device.str()},
-                          {"threads", torch::get_num_threads()}}
+                          {"threads", torch::get_num_threads()},
+                          {"torch", TORCH_VERSION}}
         .dump();
   }
 

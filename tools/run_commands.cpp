@@ -350,7 +350,9 @@ class SignalGuard {
 };
 
 std::string versions_json() {
-  return json{{"evoprompt", "0.3.0"}, {"format", 1}, {"llvm", 19}}.dump();
+  // The evaluator's settings (journal meta "evaluator") carry the torch version.
+  return json{{"evoprompt", "0.3.0"}, {"journal_format", 1}, {"llvm", 19}, {"sqlite", engine::Journal::sqlite_version()}}
+      .dump();
 }
 
 // --- evolve ------------------------------------------------------------------
