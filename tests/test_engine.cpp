@@ -406,7 +406,7 @@ TEST_CASE("ablation modes", "[engine][modes]") {
   }
 }
 
-TEST_CASE("--repair sends a compile error back once, and the fix counts", "[engine][repair]") {
+TEST_CASE("repair sends a compile error back once, and the fix counts", "[engine][repair]") {
   Run run;
   run.lm.script = [](std::uint64_t i) -> std::string { return i == 0 ? "\n  BROKEN;\n};" : default_script(i); };
   auto c = tiny(1, 2, 3);
