@@ -67,6 +67,7 @@ Evolution::Evolution(EvolutionConfig config, Journal& journal, codegen::Language
 
 // Algorithm 1.
 EvolutionResult Evolution::run() {
+  started_ = Clock::now();
   prompts_ = journal_.prompts();
   children_ = journal_.children();
   const bool naive = config_.mode == Mode::naive;
@@ -123,8 +124,7 @@ EvolutionResult Evolution::run() {
 // INITIALIZEPOPULATION: the seeds, scored like children, form the first P
 // but never enter G.
 std::vector<Individual> Evolution::initialize_population() {
-  std::vector<Individual> pool;
-  std::string failures;
+  std::vector<ChildRecord*> rows;
   for (std::size_t i = 0; i < seeds_.size(); ++i) {
     const SeedProgram& seed = seeds_[i];
     auto it = std::find_if(children_.begin(), children_.end(),
@@ -140,28 +140,25 @@ std::vector<Individual> Evolution::initialize_population() {
       c.token_hash = evaluator_.fingerprint(seed.source);
       c.id = journal_.insert_child(c);
       children_.push_back(c);
-      it = children_.end() - 1;
     }
-    ChildRecord& c = *it;
-    if (c.verdict == "pending") {
-      check_stop();
-      const auto t0 = Clock::now();
-      const ChildResult r = evaluator_.evaluate(c.source, c.name);
-      c.verdict = r.verdict;
-      c.rule = r.rule;
-      c.message = r.message;
-      c.diagnostics = r.diagnostics;
-      c.params_used = r.params_used;
-      c.params_total = r.params_total;
-      c.val_acc = r.best_val_acc;
-      c.best_step = r.best_step;
-      c.test_acc = r.test_acc;
-      c.compile_ms = r.compile_ms;
-      c.train_ms = r.train_ms;
-      if (r.evaluated()) c.fitness = fitness(c.params_used, c.val_acc);
-      c.total_ms = ms_since(t0);
-      journal_.update_child(c);
+  }
+  // Pointers into children_ only after every insert (no reallocation after).
+  for (const auto& seed : seeds_)
+    for (auto& c : children_)
+      if (c.kind == "seed" && c.name == seed.name) rows.push_back(&c);
+  std::vector<EvaluationJob> jobs;
+  std::vector<ChildRecord*> pending;
+  for (ChildRecord* c : rows)
+    if (c->verdict == "pending") {
+      jobs.push_back({c->source, c->name});
+      pending.push_back(c);
     }
+  evaluate_all(jobs, [&](std::size_t k) -> ChildRecord& { return *pending[k]; });
+
+  std::vector<Individual> pool;
+  std::string failures;
+  for (ChildRecord* row : rows) {
+    const ChildRecord& c = *row;
     first_with_hash_.emplace(c.token_hash, c.id);
     if (c.verdict == "evaluated") {
       pool.push_back(to_individual(c));
@@ -293,11 +290,25 @@ std::vector<ChildRecord> Evolution::sample_children(const PromptRecord& prompt, 
 
 // Algorithm 3, plus the optional repair of children that do not compile.
 std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget) {
+  // Verdicts that need no training first, in order, so that a duplicate
+  // points at the first copy.
+  std::vector<EvaluationJob> jobs;
+  std::vector<std::size_t> slots;
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    ChildRecord& child = children[i];
+    if (child.verdict == "pending" && screen(child)) {
+      jobs.push_back({child.source, child.name});
+      slots.push_back(i);
+      continue;
+    }
+    if (child.verdict != "lm_error") first_with_hash_.emplace(child.token_hash, child.id);
+    report_child(child);
+  }
+  // The rest compile and train, in parallel when the evaluator has workers.
+  evaluate_all(jobs, [&](std::size_t k) -> ChildRecord& { return children[slots[k]]; });
+
   std::vector<Individual> kept;
   for (ChildRecord& child : children) {
-    if (child.verdict == "pending") evaluate(child);
-    else if (child.verdict != "lm_error") first_with_hash_.emplace(child.token_hash, child.id);
-    report_child(child);
     if (child.in_history) kept.push_back(to_individual(child));
     if (config_.repair && child.kind == "sample" && child.verdict == "compile_error" && round_budget > 0) {
       std::vector<ChildRecord> fixes = repair(child);
@@ -308,43 +319,67 @@ std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& chi
   return kept;
 }
 
-void Evolution::evaluate(ChildRecord& c) {
-  check_stop();
-  const auto t0 = Clock::now();
+// Duplicates and extraction failures get their verdict here; true when the
+// child still has to be compiled and trained.
+bool Evolution::screen(ChildRecord& c) {
   if (const auto first = first_with_hash_.find(c.token_hash); first != first_with_hash_.end()) {
     c.verdict = "duplicate";  // of the first child with the same tokens, seeds included
     c.duplicate_of = first->second;
   } else {
     first_with_hash_.emplace(c.token_hash, c.id);
     const codegen::Extraction code = codegen::extract_child(c.completion, evaluator_.opening());
-    if (!code.complete) {
-      c.verdict = "compile_error";
-      c.rule = "extraction";
-      c.message = code.problem;
-      c.diagnostics = {code.problem};
-    } else {
-      const ChildResult r = evaluator_.evaluate(c.source, c.name);
-      c.verdict = r.verdict;
-      c.rule = r.rule;
-      c.message = r.message;
-      c.diagnostics = r.diagnostics;
-      c.compile_ms = r.compile_ms;
-      c.train_ms = r.train_ms;
-      if (r.evaluated()) {
-        c.params_used = r.params_used;
-        c.params_total = r.params_total;
-        c.val_acc = r.best_val_acc;
-        c.best_step = r.best_step;
-        c.test_acc = r.test_acc;
-        c.fitness = fitness(c.params_used, c.val_acc);
-        c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
-        if (!c.in_history) c.verdict = "filtered_alpha";
-      }
-      ++evaluated_now_;
-      eval_seconds_ += ms_since(t0) / 1000.0;
-    }
+    if (code.complete) return true;
+    c.verdict = "compile_error";
+    c.rule = "extraction";
+    c.message = code.problem;
+    c.diagnostics = {code.problem};
   }
-  c.total_ms = ms_since(t0);
+  save(c);
+  return false;
+}
+
+void Evolution::evaluate_all(const std::vector<EvaluationJob>& jobs, const std::function<ChildRecord&(std::size_t)>& row) {
+  try {
+    evaluator_.evaluate_many(
+        jobs,
+        [&](std::size_t k, const ChildResult& r) {
+          ChildRecord& c = row(k);
+          c.verdict = r.verdict;
+          c.rule = r.rule;
+          c.message = r.message;
+          c.diagnostics = r.diagnostics;
+          c.compile_ms = r.compile_ms;
+          c.train_ms = r.train_ms;
+          c.total_ms = r.compile_ms + r.train_ms;
+          if (r.evaluated()) {
+            c.params_used = r.params_used;
+            c.params_total = r.params_total;
+            c.val_acc = r.best_val_acc;
+            c.best_step = r.best_step;
+            c.test_acc = r.test_acc;
+            c.fitness = fitness(c.params_used, c.val_acc);
+            if (c.kind != "seed") {
+              c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
+              if (!c.in_history) c.verdict = "filtered_alpha";
+            }
+          }
+          save(c);
+          if (c.kind != "seed") report_child(c);
+        },
+        stop_);
+  } catch (const EvaluationInterrupted&) {
+    // In-flight children stay pending (evaluated again on resume), marked.
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+      ChildRecord& c = row(k);
+      if (c.verdict != "pending") continue;
+      c.message = "abandoned: the run was interrupted";
+      save(c);
+    }
+    throw Interrupted();
+  }
+}
+
+void Evolution::save(const ChildRecord& c) {
   journal_.update_child(c);
   for (auto& stored : children_)
     if (stored.id == c.id) stored = c;
@@ -383,8 +418,12 @@ void Evolution::report_child(const ChildRecord& c) {
   }
   if (!progress_) return;
   ++processed_;
+  if (c.total_ms > 0.0 || c.verdict == "duplicate") ++processed_now_;
   const std::int64_t budget = config_.budget();
-  const double per_child = evaluated_now_ ? eval_seconds_ / static_cast<double>(evaluated_now_) : 0.0;
+  // Wall time per child processed by this process (workers run in parallel).
+  const double per_child =
+      processed_now_ ? std::chrono::duration<double>(Clock::now() - started_).count() / static_cast<double>(processed_now_)
+                     : 0.0;
   progress_("child", {{"round", c.round},
                       {"name", c.name},
                       {"id", c.id},

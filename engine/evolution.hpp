@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -55,7 +56,9 @@ class Evolution {
   std::vector<ChildRecord> sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
                                            std::uint64_t lm_seed);
   std::vector<Individual> filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget);
-  void evaluate(ChildRecord& child);
+  bool screen(ChildRecord& child);
+  void evaluate_all(const std::vector<EvaluationJob>& jobs, const std::function<ChildRecord&(std::size_t)>& row);
+  void save(const ChildRecord& child);
   std::vector<ChildRecord> repair(const ChildRecord& broken);
   codegen::TuneReport train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected);
   const PromptRecord& prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
@@ -80,8 +83,8 @@ class Evolution {
   std::int64_t kept_ = 0;
   double best_fitness_ = 0.0;
   bool have_best_ = false;
-  double eval_seconds_ = 0.0;
-  std::int64_t evaluated_now_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  std::int64_t processed_now_ = 0;  // children this process finished (for the ETA)
 };
 
 // A child's journal row as a prompt example and as an individual of G.

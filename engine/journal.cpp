@@ -34,6 +34,9 @@ CREATE TABLE children(
 -- GETTOP(G, p) after round `round`: the next round's parents, retired from G from then on.
 CREATE TABLE selections(round INTEGER NOT NULL, rank INTEGER NOT NULL, child_id INTEGER NOT NULL,
   PRIMARY KEY(round, rank));
+CREATE TABLE workers(slot INTEGER PRIMARY KEY, pid INTEGER NOT NULL, state TEXT NOT NULL,
+  children INTEGER NOT NULL, restarts INTEGER NOT NULL, last_exit TEXT NOT NULL,
+  updated_at TEXT NOT NULL DEFAULT (datetime('now')));
 )sql";
 
 // One prepared statement, finalised on every path.
@@ -186,7 +189,7 @@ std::string Journal::path_in(const std::string& run_dir) { return run_dir + "/jo
 
 std::string Journal::sqlite_version() { return sqlite3_libversion(); }
 
-Journal Journal::create(const std::string& run_dir) {
+Journal Journal::create(const std::string& run_dir, const std::map<std::string, std::string>& meta) {
   const std::string path = path_in(run_dir);
   std::error_code ec;
   std::filesystem::create_directories(run_dir, ec);
@@ -200,6 +203,7 @@ Journal Journal::create(const std::string& run_dir) {
     j.exec("PRAGMA journal_mode=DELETE");
     Transaction tx(j.db_);
     j.exec(kSchema);
+    for (const auto& [key, value] : meta) j.set_meta(key, value);
     tx.commit();
   }
   std::filesystem::rename(tmp, path);
@@ -405,6 +409,29 @@ std::vector<std::int64_t> Journal::selections(int t) const {
   s.bind(1, t);
   std::vector<std::int64_t> out;
   while (s.step()) out.push_back(s.i64(0));
+  return out;
+}
+
+void Journal::record_worker(const WorkerRecord& w) {
+  Statement(db_,
+            "INSERT INTO workers(slot, pid, state, children, restarts, last_exit) VALUES(?,?,?,?,?,?) "
+            "ON CONFLICT(slot) DO UPDATE SET pid=excluded.pid, state=excluded.state, children=excluded.children, "
+            "restarts=excluded.restarts, last_exit=excluded.last_exit, updated_at=datetime('now')")
+      .bind(1, w.slot)
+      .bind(2, w.pid)
+      .bind(3, w.state)
+      .bind(4, w.children)
+      .bind(5, w.restarts)
+      .bind(6, w.last_exit)
+      .run();
+}
+
+std::vector<WorkerRecord> Journal::workers() const {
+  Statement s(db_, "SELECT slot, pid, state, children, restarts, last_exit FROM workers ORDER BY slot");
+  std::vector<WorkerRecord> out;
+  while (s.step())
+    out.push_back({static_cast<int>(s.i64(0)), static_cast<int>(s.i64(1)), s.text(2), s.i64(3),
+                   static_cast<int>(s.i64(4)), s.text(5)});
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,10 +77,21 @@ struct LmCallRecord {
   std::string error;
 };
 
+// A worker process slot as `show` lists it.
+struct WorkerRecord {
+  int slot = 0;
+  int pid = 0;
+  std::string state;
+  std::int64_t children = 0;
+  int restarts = 0;
+  std::string last_exit;
+};
+
 class Journal {
  public:
-  // Creates DIR/journal.sqlite; throws std::runtime_error if one exists.
-  static Journal create(const std::string& run_dir);
+  // Creates DIR/journal.sqlite holding `meta`, all at once (a journal is
+  // never seen half-made); throws std::runtime_error if one exists.
+  static Journal create(const std::string& run_dir, const std::map<std::string, std::string>& meta = {});
   // Opens an existing journal; throws std::runtime_error naming the problem.
   static Journal open(const std::string& run_dir);
   static std::string path_in(const std::string& run_dir);
@@ -112,6 +124,9 @@ class Journal {
   // report, and the round's end: one transaction.
   void finish_round(int t, const std::vector<std::int64_t>& selected, const std::string& tune_json);
   std::vector<std::int64_t> selections(int t) const;  // in rank order
+
+  void record_worker(const WorkerRecord& worker);
+  std::vector<WorkerRecord> workers() const;
 
  private:
   explicit Journal(sqlite3* db);

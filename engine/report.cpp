@@ -47,6 +47,7 @@ RunSummary summarize(const Journal& journal) {
     return fitter_row(a, b);
   });
   s.top = ranked_archive(journal);
+  s.workers = journal.workers();
   if (s.top.size() > static_cast<std::size_t>(survivors)) s.top.resize(static_cast<std::size_t>(survivors));
   return s;
 }

@@ -22,6 +22,7 @@ struct RunSummary {
   std::vector<ChildRecord> top;        // the archive's top p, fittest first
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
+  std::vector<WorkerRecord> workers;
 };
 
 RunSummary summarize(const Journal& journal);

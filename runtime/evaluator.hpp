@@ -3,8 +3,11 @@
 // (no torch), so worker processes can slot in behind it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,8 +27,21 @@ struct ChildResult {
   double test_acc = 0.0;
   double compile_ms = 0.0;
   double train_ms = 0.0;
+  std::int64_t steps = 0;
+  double steps_per_s = 0.0;
 
   bool evaluated() const { return verdict == "evaluated"; }
+};
+
+struct EvaluationJob {
+  std::string source;
+  std::string name;
+};
+
+// Thrown by evaluate_many when the stop flag rose: in-flight children were
+// abandoned, finished ones were already reported.
+struct EvaluationInterrupted : std::runtime_error {
+  EvaluationInterrupted() : std::runtime_error("interrupted") {}
 };
 
 class Evaluator {
@@ -33,6 +49,17 @@ class Evaluator {
   virtual ~Evaluator() = default;
   // Never throws for a bad child: every failure is a verdict.
   virtual ChildResult evaluate(const std::string& source, const std::string& name) = 0;
+  // Several children, possibly in parallel: `done(i, result)` runs on the
+  // calling thread as each one finishes, in any order. The default runs them
+  // one by one. A raised `stop` flag ends the batch with EvaluationInterrupted.
+  virtual void evaluate_many(const std::vector<EvaluationJob>& jobs,
+                             const std::function<void(std::size_t, const ChildResult&)>& done,
+                             const std::atomic<bool>* stop = nullptr) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (stop && stop->load()) throw EvaluationInterrupted();
+      done(i, evaluate(jobs[i].source, jobs[i].name));
+    }
+  }
   // Equal for two sources exactly when their token streams are equal
   // (whitespace and comments do not count).
   virtual std::string fingerprint(const std::string& source) = 0;
@@ -60,7 +87,9 @@ struct Mnist1dEvaluatorOptions {
 };
 
 // Throws std::invalid_argument for bad options and std::runtime_error when
-// the data or the JIT cannot be set up.
-std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options);
+// the data or the JIT cannot be set up. `on_compiled(compile_ms)` runs
+// between a child's compile and its training.
+std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options,
+                                                  std::function<void(double)> on_compiled = {});
 
 }  // namespace evoprompt

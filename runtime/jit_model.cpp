@@ -143,12 +143,14 @@ JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std:
 }
 
 ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
-                                     const ClassificationData& data, const TrainOptions& options) {
+                                     const ClassificationData& data, const TrainOptions& options,
+                                     const std::function<void(const JitModel&)>& on_compiled) {
   ChildEvaluation out;
   auto model = compile_model(jit, source, display_name);
   out.verdict = model.verdict;
   out.compile_ms = model.compile_ms;
   if (!model.verdict.accepted()) return out;
+  if (on_compiled) on_compiled(model);
   const auto t0 = std::chrono::steady_clock::now();
   auto fail = [&](std::string message) {
     out.verdict.kind = jit::Verdict::Kind::runtime_error;

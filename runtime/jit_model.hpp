@@ -3,6 +3,7 @@
 // that turns any failure into a verdict.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "child_jit.hpp"
@@ -34,7 +35,10 @@ struct ChildEvaluation {
 
 // Compiles and trains one child. Never throws for a bad child: exceptions
 // from its code (std::exception or anything else) become runtime_error.
+// `on_compiled` (optional) runs between compiling and training, for
+// supervisors that time the two phases separately.
 ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
-                                     const ClassificationData& data, const TrainOptions& options);
+                                     const ClassificationData& data, const TrainOptions& options,
+                                     const std::function<void(const JitModel&)>& on_compiled = {});
 
 }  // namespace evoprompt

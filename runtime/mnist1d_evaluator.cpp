@@ -12,7 +12,8 @@ namespace {
 
 class InProcessMnist1dEvaluator : public Evaluator {
  public:
-  explicit InProcessMnist1dEvaluator(const Mnist1dEvaluatorOptions& o) : options_(o) {
+  InProcessMnist1dEvaluator(const Mnist1dEvaluatorOptions& o, std::function<void(double)> on_compiled)
+      : options_(o), on_compiled_(std::move(on_compiled)) {
     train_.steps = o.steps;
     train_.batch_size = o.batch_size;
     train_.adamw.lr = o.lr;
@@ -30,7 +31,9 @@ class InProcessMnist1dEvaluator : public Evaluator {
   }
 
   ChildResult evaluate(const std::string& source, const std::string& name) override {
-    const ChildEvaluation e = evaluate_model_child(*jit_, source, name, data_, train_);
+    std::function<void(const JitModel&)> hook;
+    if (on_compiled_) hook = [this](const JitModel& m) { on_compiled_(m.compile_ms); };
+    const ChildEvaluation e = evaluate_model_child(*jit_, source, name, data_, train_, hook);
     ChildResult r;
     r.verdict = e.verdict.accepted() ? "evaluated" : jit::to_string(e.verdict.kind);
     r.rule = e.verdict.rule;
@@ -44,6 +47,8 @@ class InProcessMnist1dEvaluator : public Evaluator {
       r.best_val_acc = e.train.best_val_acc;
       r.best_step = e.train.best_step;
       r.test_acc = e.train.test_acc;
+      r.steps = e.train.steps;
+      r.steps_per_s = e.train.steps_per_s();
     }
     return r;
   }
@@ -65,6 +70,7 @@ class InProcessMnist1dEvaluator : public Evaluator {
 
  private:
   Mnist1dEvaluatorOptions options_;
+  std::function<void(double)> on_compiled_;
   TrainOptions train_;
   ClassificationData data_;
   std::unique_ptr<jit::ChildJit> jit_;
@@ -72,8 +78,9 @@ class InProcessMnist1dEvaluator : public Evaluator {
 
 }  // namespace
 
-std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options) {
-  return std::make_unique<InProcessMnist1dEvaluator>(options);
+std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options,
+                                                  std::function<void(double)> on_compiled) {
+  return std::make_unique<InProcessMnist1dEvaluator>(options, std::move(on_compiled));
 }
 
 }  // namespace evoprompt

@@ -102,8 +102,9 @@ status=0
 "$bin" evolve --run "$work/b" "${common[@]}" --json > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
+  # Read-only: the poller must never create the journal itself.
   n=$(/usr/bin/python3 -c "import sqlite3,sys
-try: print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
+try: print(sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
 except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0)
   [ "$n" -ge 7 ] && break
   sleep 0.1

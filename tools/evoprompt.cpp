@@ -22,6 +22,8 @@
 
 #include "jit_model.hpp"
 #include "run_commands.hpp"
+#include "worker_main.hpp"
+#include "worker_pool.hpp"
 #include "mnist1d.hpp"
 #include "seeds.hpp"
 #include "trainer.hpp"
@@ -71,6 +73,37 @@ struct TrainFlags {
     cmd->add_option("--init", init, "Parameter init: flax or torch")->capture_default_str();
     cmd->add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", threads, "CPU threads for libtorch (0: libtorch's default)");
+  }
+
+  // The same protocol for an evaluator in a worker process. Bad values are
+  // refused here, as usage errors, before any worker starts.
+  Mnist1dEvaluatorOptions evaluator_options() {
+    try {
+      TrainOptions check = train;
+      check.init = parse_init_scheme(init);
+      check.validate();
+      if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0)
+        throw std::invalid_argument("unknown device '" + device + "' (auto, cpu, cuda, cuda:N)");
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (threads < 0) throw UsageError("--threads must be >= 0");
+    if (!data_dir.empty() && !std::filesystem::is_directory(data_dir))
+      throw UsageError("data folder not found: " + data_dir);
+    Mnist1dEvaluatorOptions o;
+    o.data_dir = data_dir;
+    o.steps = train.steps;
+    o.batch_size = train.batch_size;
+    o.lr = train.adamw.lr;
+    o.weight_decay = train.adamw.weight_decay;
+    o.eval_every = train.eval_every;
+    o.seed = train.seed;
+    o.val_size = val_size;
+    o.split_seed = split_seed;
+    o.init = init;
+    o.device = device;
+    o.threads = threads;
+    return o;
   }
 
   // Validates the flags, then loads and splits the data onto the device.
@@ -220,59 +253,63 @@ struct ReplayCommand {
   std::string file;
   std::string task = "mnist1d";
   TrainFlags flags;
+  cli::LimitFlags limits;
   bool json = false;
   int* exit_code;
 
   explicit ReplayCommand(int* code) : exit_code(code) {}
 
   void add_to(CLI::App& app) {
-    auto* cmd = app.add_subcommand("replay", "Compile a child with the JIT and train it under the paper's protocol");
+    auto* cmd = app.add_subcommand(
+        "replay", "Compile a child with the JIT and train it under the paper's protocol, in a supervised worker");
     cmd->add_option("file", file, "The child's C++ source, or DIR:CHILD for a child of a run")->required();
     cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
     flags.add_to(cmd);
+    limits.add_to(cmd);
     cmd->add_flag("--json", json, "Print one JSON object");
     cmd->callback([this] { run(); });
   }
 
   void run() {
     if (cli::is_run_child(file)) {
-      *exit_code = cli::replay_run_child(file, json);
+      *exit_code = cli::replay_run_child(file, json, limits);
       return;
     }
     require_task(task);
     const auto source = read_source(file);
-    const auto data = flags.prepare();
-    jit::ChildJit jit(torch_jit_options());
-    const auto e = evaluate_model_child(jit, source, std::filesystem::path(file).filename().string(), data,
-                                        flags.train);
-    auto verdict = e.verdict;
-    const bool evaluated = verdict.accepted();
-    auto out = verdict_json(verdict);
-    if (evaluated) out["verdict"] = "evaluated";
-    out["compile_ms"] = e.compile_ms;
-    out["train_ms"] = e.train_ms;
+    // A hostile file is tried in a worker process, under the limits.
+    WorkerPoolOptions pool;
+    pool.workers = 1;
+    pool.evaluator = flags.evaluator_options();
+    pool.limits = limits.limits();
+    WorkerPool worker(pool);
+    const ChildResult r = worker.evaluate(source, std::filesystem::path(file).filename().string());
+    const bool evaluated = r.evaluated();
+    nlohmann::json out = {{"verdict", r.verdict}, {"compile_ms", r.compile_ms}, {"train_ms", r.train_ms}};
     if (evaluated) {
-      out["params_used"] = e.train.params.used;
-      out["params_total"] = e.train.params.total;
-      out["best_val_acc"] = e.train.best_val_acc;
-      out["best_step"] = e.train.best_step;
-      out["test_acc"] = e.train.test_acc;
-      out["steps"] = e.train.steps;
-      out["steps_per_s"] = e.train.steps_per_s();
+      out["params_used"] = r.params_used;
+      out["params_total"] = r.params_total;
+      out["best_val_acc"] = r.best_val_acc;
+      out["best_step"] = r.best_step;
+      out["test_acc"] = r.test_acc;
+      out["steps"] = r.steps;
+      out["steps_per_s"] = r.steps_per_s;
+    } else {
+      out["rule"] = r.rule;
+      out["message"] = r.message;
+      out["diagnostics"] = r.diagnostics;
     }
     if (json) {
       std::cout << out.dump() << std::endl;
+    } else if (evaluated) {
+      std::printf("verdict: evaluated\nparams: %lld used, %lld total\nbest val acc: %.4f (step %lld)\n"
+                  "test acc: %.4f\ncompile: %.0f ms\ntrain: %.0f ms\n",
+                  static_cast<long long>(r.params_used), static_cast<long long>(r.params_total), r.best_val_acc,
+                  static_cast<long long>(r.best_step), r.test_acc, r.compile_ms, r.train_ms);
     } else {
-      if (evaluated) {
-        std::printf("verdict: evaluated\nparams: %lld used, %lld total\nbest val acc: %.4f (step %lld)\n"
-                    "test acc: %.4f\ncompile: %.0f ms\ntrain: %.0f ms\n",
-                    static_cast<long long>(e.train.params.used), static_cast<long long>(e.train.params.total),
-                    e.train.best_val_acc, static_cast<long long>(e.train.best_step), e.train.test_acc, e.compile_ms,
-                    e.train_ms);
-      } else {
-        print_verdict_text(verdict);
-        std::printf("compile: %.0f ms\n", e.compile_ms);
-      }
+      std::printf("verdict: %s\nrule: %s\nmessage: %s\n", r.verdict.c_str(), r.rule.c_str(), r.message.c_str());
+      for (const auto& d : r.diagnostics) std::printf("  %s\n", d.c_str());
+      std::printf("compile: %.0f ms\n", r.compile_ms);
     }
     *exit_code = evaluated ? 0 : kRejected;
   }
@@ -336,6 +373,10 @@ int main(int argc, char** argv) {
   std::vector<engine::SeedProgram> seed_programs;
   for (const auto& s : mnist1d_seeds()) seed_programs.push_back({s.name, s.source});
   cli::add_run_commands(app, &exit_code, seed_programs);
+  // The worker side of WorkerPool: started by evoprompt itself, never by users.
+  auto* worker = app.add_subcommand("__worker", "");
+  worker->group("");
+  worker->callback([&exit_code] { exit_code = worker::run_worker(); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -15,6 +15,7 @@
 #include "lm_factory.hpp"
 #include "prompt.hpp"
 #include "report.hpp"
+#include "worker_protocol.hpp"
 
 namespace evoprompt::cli {
 namespace {
@@ -28,7 +29,26 @@ struct RunSettings {
   Mnist1dEvaluatorOptions train;
   codegen::LmSettings lm;
   std::string mode = "evoprompting";  // as written; becomes evolution.mode
+  int workers = 0;                    // 0: the default rule (see worker_pool.hpp)
+  bool in_process = false;            // evaluate in the driver: no isolation (debugging)
+  WorkerLimits limits;
 };
+
+json workers_json(const RunSettings& s) {
+  return {{"workers", s.workers},
+          {"in_process", s.in_process},
+          {"compile_timeout_s", s.limits.compile_timeout_s},
+          {"train_timeout_s", s.limits.train_timeout_s},
+          {"mem_limit_mb", s.limits.mem_limit_mb}};
+}
+
+void workers_from(const json& j, RunSettings& s) {
+  s.workers = j.at("workers");
+  s.in_process = j.at("in_process");
+  s.limits.compile_timeout_s = j.at("compile_timeout_s");
+  s.limits.train_timeout_s = j.at("train_timeout_s");
+  s.limits.mem_limit_mb = j.at("mem_limit_mb");
+}
 
 // `paper`: Table 2 and the paper's training protocol. `quick`: a few minutes
 // on a 2-core CPU with the mutate operator.
@@ -51,28 +71,12 @@ void apply_preset(const std::string& name, RunSettings& s) {
 }
 
 json options_json(const Mnist1dEvaluatorOptions& o) {
-  return {{"data_dir", o.data_dir}, {"steps", o.steps},       {"batch_size", o.batch_size}, {"lr", o.lr},
-          {"weight_decay", o.weight_decay}, {"eval_every", o.eval_every}, {"seed", o.seed},
-          {"val_size", o.val_size}, {"split_seed", o.split_seed}, {"init", o.init},       {"device", o.device},
-          {"threads", o.threads}};
+  json j = worker::to_json(o);
+  j.erase("cache_dir");  // a property of the machine, not of the run
+  return j;
 }
 
-Mnist1dEvaluatorOptions options_from(const json& j) {
-  Mnist1dEvaluatorOptions o;
-  o.data_dir = j.at("data_dir");
-  o.steps = j.at("steps");
-  o.batch_size = j.at("batch_size");
-  o.lr = j.at("lr");
-  o.weight_decay = j.at("weight_decay");
-  o.eval_every = j.at("eval_every");
-  o.seed = j.at("seed");
-  o.val_size = j.at("val_size");
-  o.split_seed = j.at("split_seed");
-  o.init = j.at("init");
-  o.device = j.at("device");
-  o.threads = j.at("threads");
-  return o;
-}
+Mnist1dEvaluatorOptions options_from(const json& j) { return worker::mnist1d_options_from(j); }
 
 json lm_json(const codegen::LmSettings& l) {
   return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
@@ -120,7 +124,7 @@ class TomlReader {
     for (auto&& [table, node] : root_) {
       const std::string t(table.str());
       const toml::table* entries = node.as_table();
-      if (!entries) throw UsageError(path_ + ": unknown setting '" + t + "' (tables: evolution, train, lm)");
+      if (!entries) throw UsageError(path_ + ": unknown setting '" + t + "' (tables: evolution, train, lm, workers)");
       for (auto&& [key, value] : *entries) {
         (void)value;
         const std::string name = t + "." + std::string(key.str());
@@ -204,6 +208,11 @@ void apply_toml(const std::string& path, RunSettings& s) {
   r.read("lm", "max_retries", l.max_retries);
   r.read("lm", "max_requests", l.max_requests);
   r.read("lm", "max_total_tokens", l.max_total_tokens);
+  r.read("workers", "workers", s.workers);
+  r.read("workers", "in_process", s.in_process);
+  r.read("workers", "compile_timeout_s", s.limits.compile_timeout_s);
+  r.read("workers", "train_timeout_s", s.limits.train_timeout_s);
+  r.read("workers", "mem_limit_mb", s.limits.mem_limit_mb);
   r.reject_unknown();
 }
 
@@ -238,6 +247,10 @@ json summary_json(const engine::RunSummary& s) {
   json seeds = json::array(), top = json::array();
   for (const auto& c : s.seeds) seeds.push_back(row_json(c));
   for (const auto& c : s.top) top.push_back(row_json(c));
+  json workers = json::array();
+  for (const auto& w : s.workers)
+    workers.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state}, {"children", w.children},
+                       {"restarts", w.restarts}, {"last_exit", w.last_exit}});
   return {{"status", s.status},
           {"rounds_finished", s.rounds_finished},
           {"rounds", s.rounds},
@@ -247,7 +260,8 @@ json summary_json(const engine::RunSummary& s) {
           {"prompt_tokens", s.prompt_tokens},
           {"completion_tokens", s.completion_tokens},
           {"seeds", seeds},
-          {"top", top}};
+          {"top", top},
+          {"workers", workers}};
 }
 
 void print_summary(const engine::RunSummary& s) {
@@ -259,6 +273,13 @@ void print_summary(const engine::RunSummary& s) {
   if (s.prompt_tokens || s.completion_tokens)
     std::printf("LM tokens: %lld prompt, %lld completion\n", static_cast<long long>(s.prompt_tokens),
                 static_cast<long long>(s.completion_tokens));
+  if (!s.workers.empty()) {
+    std::printf("workers:\n");
+    for (const auto& w : s.workers)
+      std::printf("  %d: pid %d %s, %lld children, %d restarts%s%s\n", w.slot, w.pid, w.state.c_str(),
+                  static_cast<long long>(w.children), w.restarts, w.last_exit.empty() ? "" : ", last exit ",
+                  w.last_exit.c_str());
+  }
   print_table("seeds:", s.seeds);
   print_table("top children (the answer):", s.top);
   if (!s.top.empty() && !s.seeds.empty() && s.seeds.front().verdict == "evaluated")
@@ -404,7 +425,17 @@ class EvolveCommand {
     setting("--batch-size", [](RunSettings& s) -> std::int64_t& { return s.train.batch_size; }, "Minibatch size");
     setting("--lr", [](RunSettings& s) -> double& { return s.train.lr; }, "AdamW learning rate");
     setting("--device", [](RunSettings& s) -> std::string& { return s.train.device; }, "auto, cpu, cuda or cuda:N");
-    setting("--threads", [](RunSettings& s) -> int& { return s.train.threads; }, "CPU threads for libtorch");
+    setting("--threads", [](RunSettings& s) -> int& { return s.train.threads; },
+            "libtorch CPU threads per worker (0: the rule: 1 on CPU, the cores split over workers with GPUs)");
+    setting("--workers", [](RunSettings& s) -> int& { return s.workers; },
+            "Worker processes (0: one per GPU, else one per core)");
+    setting("--compile-timeout-s", [](RunSettings& s) -> double& { return s.limits.compile_timeout_s; },
+            "Per-child compile time limit (verdict timeout)");
+    setting("--train-timeout-s", [](RunSettings& s) -> double& { return s.limits.train_timeout_s; },
+            "Per-child training time limit (verdict timeout)");
+    setting("--mem-limit-mb", [](RunSettings& s) -> std::int64_t& { return s.limits.mem_limit_mb; },
+            "Per-worker resident memory limit (verdict oom; 0: 3/4 of RAM over the workers, 1-16 GiB)");
+    cmd_->add_flag("--in-process", in_process_flag_, "Evaluate in this process, without workers (no isolation; for debugging)");
     cmd_->callback([this] { run(); });
   }
 
@@ -426,6 +457,10 @@ class EvolveCommand {
     if (!config_file_.empty()) apply_toml(config_file_, s);
     for (auto& apply : overrides_) apply(s);
     if (repair_flag_) s.evolution.repair = true;
+    if (in_process_flag_) s.in_process = true;
+    if (s.workers < 0) throw UsageError("--workers must be >= 0");
+    if (s.limits.compile_timeout_s <= 0 || s.limits.train_timeout_s <= 0) throw UsageError("timeouts must be > 0");
+    if (s.limits.mem_limit_mb < 0) throw UsageError("--mem-limit-mb must be >= 0");
     try {
       s.evolution.mode = engine::parse_mode(s.mode);
       s.evolution.validate();
@@ -443,17 +478,23 @@ class EvolveCommand {
       bool overridden = false;
       RunSettings scratch;
       for (auto& apply : overrides_) overridden |= apply(scratch);
-      if (overridden || repair_flag_ || !config_file_.empty() || cmd_->count("--preset"))
+      if (overridden || repair_flag_ || in_process_flag_ || !config_file_.empty() || cmd_->count("--preset"))
         throw UsageError("--resume continues with the run's stored settings; give only --run (and --json)");
       try {
         journal = std::make_unique<engine::Journal>(engine::Journal::open(run_dir_));
       } catch (const std::runtime_error& e) {
         throw UsageError(e.what());
       }
+      auto stored = [&](const char* key) {
+        const auto value = journal->meta(key);
+        if (!value) throw std::runtime_error(run_dir_ + ": the journal lacks its '" + key + "' settings");
+        return json::parse(*value);
+      };
       s.task = journal->meta("task").value_or("mnist1d");
-      s.evolution = engine::evolution_config_from_json(json::parse(journal->meta("evolution").value()));
-      s.train = options_from(json::parse(journal->meta("train").value()));
-      s.lm = lm_from(json::parse(journal->meta("lm").value()));
+      s.evolution = engine::evolution_config_from_json(stored("evolution"));
+      s.train = options_from(stored("train"));
+      s.lm = lm_from(stored("lm"));
+      workers_from(stored("workers"), s);
       if (journal->meta("status") == std::optional<std::string>("finished")) {
         std::fprintf(stderr, "evoprompt: %s already finished\n", run_dir_.c_str());
         if (!json_) print_summary(engine::summarize(*journal));
@@ -473,21 +514,41 @@ class EvolveCommand {
     } catch (const std::exception& e) {
       throw UsageError(e.what());
     }
+    WorkerPool* pool = nullptr;
     try {
-      evaluator = make_mnist1d_evaluator(s.train);
+      if (s.in_process) {
+        evaluator = make_mnist1d_evaluator(s.train);
+      } else {
+        WorkerPoolOptions o;
+        o.workers = s.workers;
+        o.evaluator = s.train;
+        o.limits = s.limits;
+        auto p = std::make_unique<WorkerPool>(o);
+        pool = p.get();
+        evaluator = std::move(p);
+      }
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
     if (!journal) {
-      journal = std::make_unique<engine::Journal>(engine::Journal::create(run_dir_));
-      journal->set_meta("task", s.task);
-      journal->set_meta("evolution", engine::to_json(s.evolution).dump());
-      journal->set_meta("train", options_json(s.train).dump());
-      journal->set_meta("evaluator", evaluator->describe());
-      journal->set_meta("lm", lm_json(s.lm).dump());
-      journal->set_meta("versions", versions_json());
+      journal = std::make_unique<engine::Journal>(engine::Journal::create(
+          run_dir_, {{"task", s.task},
+                     {"evolution", engine::to_json(s.evolution).dump()},
+                     {"train", options_json(s.train).dump()},
+                     {"evaluator", evaluator->describe()},
+                     {"lm", lm_json(s.lm).dump()},
+                     {"workers", workers_json(s).dump()},
+                     {"versions", versions_json()},
+                     {"status", "running"}}));
     }
     journal->set_meta("status", "running");
+    if (pool) {
+      auto record = [j = journal.get()](const WorkerState& w) {
+        j->record_worker({w.slot, w.pid, w.state, w.children, w.restarts, w.last_exit});
+      };
+      for (const auto& w : pool->states()) record(w);
+      pool->on_state_change(record);
+    }
 
     Progress progress(json_);
     SignalGuard signals;
@@ -524,6 +585,7 @@ class EvolveCommand {
   bool resume_ = false;
   bool json_ = false;
   bool repair_flag_ = false;
+  bool in_process_flag_ = false;
   RunSettings given_;
   std::vector<std::function<bool(RunSettings&)>> overrides_;
 };
@@ -634,7 +696,16 @@ bool is_run_child(const std::string& target) {
   return std::filesystem::is_regular_file(engine::Journal::path_in(target.substr(0, colon)));
 }
 
-int replay_run_child(const std::string& target, bool as_json) {
+void LimitFlags::add_to(CLI::App* cmd) {
+  cmd->add_option("--compile-timeout-s", values.compile_timeout_s, "Compile time limit (verdict timeout)")
+      ->capture_default_str();
+  cmd->add_option("--train-timeout-s", values.train_timeout_s, "Training time limit (verdict timeout)")
+      ->capture_default_str();
+  cmd->add_option("--mem-limit-mb", values.mem_limit_mb, "Resident memory limit (verdict oom; 0: automatic)")
+      ->capture_default_str();
+}
+
+int replay_run_child(const std::string& target, bool as_json, const LimitFlags& limits) {
   const auto colon = target.rfind(':');
   const std::string dir = target.substr(0, colon), which = target.substr(colon + 1);
   const engine::Journal journal = open_run(dir);
@@ -642,8 +713,12 @@ int replay_run_child(const std::string& target, bool as_json) {
   if (!child && !which.empty() && which.find_first_not_of("0123456789") == std::string::npos)
     child = journal.child(std::stoll(which));
   if (!child) throw UsageError(dir + " has no child '" + which + "' (names as in `evoprompt show`, or ids)");
-  const auto evaluator = make_mnist1d_evaluator(options_from(json::parse(journal.meta("train").value())));
-  const ChildResult now = evaluator->evaluate(child->source, child->name);
+  WorkerPoolOptions o;
+  o.workers = 1;
+  o.evaluator = options_from(json::parse(journal.meta("train").value()));
+  o.limits = limits.limits();
+  WorkerPool worker(o);
+  const ChildResult now = worker.evaluate(child->source, child->name);
   const double fitness_now = now.evaluated() ? engine::fitness(now.params_used, now.best_val_acc) : 0.0;
   if (as_json) {
     std::cout << json{{"child", child->name},

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "evolution.hpp"
+#include "worker_pool.hpp"
 
 namespace evoprompt::cli {
 
@@ -21,11 +22,19 @@ struct UsageError : std::runtime_error {
 // Exit codes beyond 0, 1 (failure or a rejected child) and 2 (usage).
 constexpr int kInterrupted = 130;
 
+// --compile-timeout-s, --train-timeout-s, --mem-limit-mb: the limits of a
+// child in a worker (evolve has them too, stored with the run).
+struct LimitFlags {
+  WorkerLimits values;
+  void add_to(CLI::App* cmd);
+  WorkerLimits limits() const { return values; }
+};
+
 void add_run_commands(CLI::App& app, int* exit_code, std::vector<engine::SeedProgram> mnist1d_seeds);
 
 // `replay DIR:CHILD` instead of `replay FILE`: DIR holds a journal and
 // TARGET is not a file.
 bool is_run_child(const std::string& target);
-int replay_run_child(const std::string& target, bool json);
+int replay_run_child(const std::string& target, bool json, const LimitFlags& limits);
 
 }  // namespace evoprompt::cli

@@ -1,0 +1,65 @@
+#include "worker_main.hpp"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "worker_protocol.hpp"
+
+namespace evoprompt::worker {
+namespace {
+
+bool mentions_allocation_failure(const std::string& message) {
+  for (const char* needle : {"can't allocate memory", "out of memory", "std::bad_alloc", "bad_alloc"})
+    if (message.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+int run_worker() {
+  // The supervisor decides when work stops: a terminal's Ctrl-C must not
+  // kill the worker under a child that is still being evaluated.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto init = receive_message(kRequestFd);
+  if (!init) return 0;
+  std::unique_ptr<Evaluator> evaluator;
+  try {
+    if (init->at("op") != "init") throw std::runtime_error("expected an init message");
+    if (init->at("task") != "mnist1d") throw std::runtime_error("unknown task " + init->at("task").dump());
+    evaluator = make_mnist1d_evaluator(mnist1d_options_from(init->at("options")), [](double compile_ms) {
+      send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}});
+    });
+    send_message(kReplyFd, {{"type", "ready"}, {"pid", ::getpid()}, {"describe", evaluator->describe()}});
+  } catch (const std::exception& e) {
+    send_message(kReplyFd, {{"type", "error"}, {"message", e.what()}});
+    return 1;
+  }
+  while (auto request = receive_message(kRequestFd)) {
+    ChildResult r;
+    try {
+      r = evaluator->evaluate(request->at("source"), request->at("name"));
+    } catch (const std::exception& e) {
+      r.verdict = "runtime_error";
+      r.rule = "runtime_error";
+      r.message = e.what();
+    } catch (...) {
+      r.verdict = "runtime_error";
+      r.rule = "runtime_error";
+      r.message = "a non-standard exception";
+    }
+    if (r.verdict == "runtime_error" && mentions_allocation_failure(r.message)) {
+      r.verdict = "oom";
+      r.rule = "allocation";
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    send_message(kReplyFd, {{"type", "result"}, {"result", to_json(r)}});
+  }
+  return 0;
+}
+
+}  // namespace evoprompt::worker

@@ -1,0 +1,429 @@
+#include "worker_pool.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "token_fingerprint.hpp"
+#include "worker_protocol.hpp"
+
+extern char** environ;
+
+namespace evoprompt {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+int visible_gpus() {
+  std::error_code ec;
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
+int cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+std::int64_t rss_mb(int pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  long long pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * ::sysconf(_SC_PAGESIZE) / (1024 * 1024);
+}
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGTRAP: return "SIGTRAP";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+std::string self_executable() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("workers: cannot find this program's path: " + ec.message());
+  return p.string();
+}
+
+void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
+
+}  // namespace
+
+int default_worker_count() {
+  const int gpus = visible_gpus();
+  return gpus > 0 ? gpus : cores();
+}
+
+int default_threads_per_worker(int workers) {
+  return visible_gpus() > 0 ? std::max(1, cores() / std::max(1, workers)) : 1;
+}
+
+std::int64_t default_mem_limit_mb(int workers) {
+  const std::int64_t total_mb =
+      static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / (1024 * 1024);
+  return std::clamp<std::int64_t>(total_mb * 3 / 4 / std::max(1, workers), 1024, 16384);
+}
+
+struct WorkerPool::Worker {
+  WorkerState info;
+  int to = -1;    // request pipe, write end
+  int from = -1;  // reply pipe, read end
+  int out = -1;   // the process's stdout and stderr, read end
+  worker::FrameReader reader;
+  bool alive = false;
+  bool eof = false;
+  // The child in flight.
+  bool busy = false;
+  std::size_t job = 0;
+  bool training = false;
+  double compile_ms = 0;
+  Clock::time_point started, trained_from, deadline;
+  std::string output;
+  bool output_truncated = false;
+  std::string kill_verdict, kill_rule, kill_message;  // set when the supervisor killed it
+};
+
+WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
+  if (options_.workers <= 0) options_.workers = default_worker_count();
+  if (options_.evaluator.threads <= 0) options_.evaluator.threads = default_threads_per_worker(options_.workers);
+  if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
+  if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
+    throw std::invalid_argument("timeouts must be > 0");
+  if (options_.executable.empty()) options_.executable = self_executable();
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->info.slot = i;
+  }
+  try {
+    for (auto& w : workers_) start(*w);
+  } catch (...) {
+    for (auto& w : workers_) stop(*w);
+    throw;
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  for (auto& w : workers_) stop(*w);
+}
+
+void WorkerPool::start(Worker& w) {
+  int to[2], from[2], out[2];
+  if (::pipe2(to, O_CLOEXEC) || ::pipe2(from, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC))
+    throw std::runtime_error(std::string("workers: pipe: ") + std::strerror(errno));
+  // Everything the child needs is prepared before fork: after it, only
+  // async-signal-safe calls until exec.
+  const std::string exe = options_.executable;
+  const char* argv[] = {exe.c_str(), "__worker", nullptr};
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) != 0 || visible_gpus() <= 1) env_text.emplace_back(*e);
+  if (visible_gpus() > 1 && options_.evaluator.device != "cpu")
+    env_text.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(w.info.slot % visible_gpus()));
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("workers: fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Dies with the driver, whatever kills it; and a terminal's Ctrl-C
+    // reaches the driver only (its own process group).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    ::setpgid(0, 0);
+    const int a = ::fcntl(to[0], F_DUPFD_CLOEXEC, 10), b = ::fcntl(from[1], F_DUPFD_CLOEXEC, 10),
+              c = ::fcntl(out[1], F_DUPFD_CLOEXEC, 10);
+    if (a < 0 || b < 0 || c < 0 || ::dup2(a, 3) < 0 || ::dup2(b, 4) < 0 || ::dup2(c, 1) < 0 || ::dup2(c, 2) < 0)
+      ::_exit(126);
+    ::execve(exe.c_str(), const_cast<char* const*>(argv), envp.data());
+    ::_exit(127);
+  }
+  ::close(to[0]);
+  ::close(from[1]);
+  ::close(out[1]);
+  w.to = to[1];
+  w.from = from[0];
+  w.out = out[0];
+  set_nonblocking(w.from);
+  set_nonblocking(w.out);
+  w.reader = worker::FrameReader();
+  w.info.pid = pid;
+  w.info.state = "starting";
+  w.alive = true;
+  w.eof = false;
+  w.busy = false;
+  publish(w);
+
+  worker::send_message(w.to, {{"op", "init"}, {"task", "mnist1d"}, {"options", worker::to_json(options_.evaluator)}});
+  // Wait for "ready", keeping the worker's output for the error message.
+  const auto t0 = Clock::now();
+  std::string early_output;
+  for (;;) {
+    pollfd fds[2] = {{w.from, POLLIN, 0}, {w.out, POLLIN, 0}};
+    ::poll(fds, 2, 100);
+    char buf[65536];
+    ssize_t r;
+    while ((r = ::read(w.out, buf, sizeof buf)) > 0) early_output = tail(early_output + std::string(buf, r), 4096);
+    while ((r = ::read(w.from, buf, sizeof buf)) > 0) w.reader.feed(buf, static_cast<std::size_t>(r));
+    const bool closed = r == 0;
+    if (auto m = w.reader.next()) {
+      if (m->at("type") == "ready") {
+        if (describe_.empty()) describe_ = m->value("describe", "{}");
+        w.info.state = "idle";
+        publish(w);
+        return;
+      }
+      const std::string why = m->value("message", "unexpected message");
+      stop(w);
+      throw std::runtime_error("worker failed to start: " + why);
+    }
+    if (closed || seconds_since(t0) > options_.start_timeout_s) {
+      stop(w);
+      const std::string last = early_output.substr(0, early_output.find('\n'));
+      throw std::runtime_error(std::string("worker failed to start") + (closed ? "" : " in time") +
+                               (last.empty() ? "" : ": " + last));
+    }
+  }
+}
+
+void WorkerPool::stop(Worker& w) {
+  if (!w.alive) return;
+  close_fd(w.to);  // end of requests: an idle worker exits by itself
+  int status = 0;
+  bool reaped = false;
+  for (int i = 0; i < 20 && !w.busy; ++i) {
+    if (::waitpid(w.info.pid, &status, WNOHANG) == w.info.pid) {
+      reaped = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  if (!reaped) {
+    ::kill(w.info.pid, SIGKILL);
+    ::waitpid(w.info.pid, &status, 0);
+  }
+  close_fd(w.from);
+  close_fd(w.out);
+  w.alive = false;
+  w.busy = false;
+  w.info.state = "stopped";
+  publish(w);
+}
+
+void WorkerPool::finish_dead(Worker& w, const std::function<void(std::size_t, const ChildResult&)>& done,
+                             bool restart) {
+  int status = 0;
+  ::waitpid(w.info.pid, &status, 0);
+  std::string how;
+  if (WIFSIGNALED(status))
+    how = signal_name(WTERMSIG(status));
+  else
+    how = "exit " + std::to_string(WEXITSTATUS(status));
+  close_fd(w.to);
+  close_fd(w.from);
+  close_fd(w.out);
+  w.alive = false;
+  w.info.last_exit = w.kill_verdict.empty() ? how : w.kill_verdict + " (" + w.kill_rule + ")";
+  ++w.info.restarts;
+  if (w.busy) {
+    ChildResult r;
+    if (!w.kill_verdict.empty()) {
+      r.verdict = w.kill_verdict;
+      r.rule = w.kill_rule;
+      r.message = w.kill_message;
+    } else {
+      r.verdict = "crash";
+      r.rule = how;
+      r.message = "the worker died of " + how + (w.training ? " while training" : " while compiling");
+    }
+    r.compile_ms = w.compile_ms;
+    if (w.training) r.train_ms = seconds_since(w.trained_from) * 1000.0;
+    r.diagnostics.clear();
+    if (!w.output.empty()) r.diagnostics.push_back("output: " + tail(w.output, 2000));
+    w.busy = false;
+    ++w.info.children;
+    done(w.job, r);
+  }
+  w.info.state = "stopped";
+  publish(w);
+  if (restart) start(w);  // replaced at once: the next child finds a ready worker
+}
+
+void WorkerPool::publish(const Worker& w) const {
+  if (on_state_) on_state_(w.info);
+}
+
+ChildResult WorkerPool::evaluate(const std::string& source, const std::string& name) {
+  ChildResult result;
+  evaluate_many({{source, name}}, [&](std::size_t, const ChildResult& r) { result = r; });
+  return result;
+}
+
+void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
+                               const std::function<void(std::size_t, const ChildResult&)>& done,
+                               const std::atomic<bool>* stop_flag) {
+  for (auto& w : workers_)
+    if (!w->alive) start(*w);
+  std::deque<std::size_t> queue;
+  for (std::size_t i = 0; i < jobs.size(); ++i) queue.push_back(i);
+  std::size_t finished = 0;
+  auto report = [&](std::size_t i, const ChildResult& r) {
+    ++finished;
+    done(i, r);
+  };
+  auto kill_for = [](Worker& w, const char* verdict, std::string rule, std::string message) {
+    if (!w.kill_verdict.empty()) return;
+    w.kill_verdict = verdict;
+    w.kill_rule = std::move(rule);
+    w.kill_message = std::move(message);
+    ::kill(w.info.pid, SIGKILL);
+  };
+
+  while (finished < jobs.size()) {
+    if (stop_flag && stop_flag->load()) {
+      // Abandon the children in flight: their workers are killed (and
+      // replaced by the next batch, if there is one).
+      for (auto& w : workers_)
+        if (w->busy) {
+          ::kill(w->info.pid, SIGKILL);
+          w->busy = false;
+          finish_dead(*w, done, /*restart=*/false);
+        }
+      throw EvaluationInterrupted();
+    }
+    for (auto& w : workers_) {
+      if (queue.empty()) break;
+      if (!w->alive || w->busy) continue;
+      const std::size_t i = queue.front();
+      queue.pop_front();
+      w->busy = true;
+      w->job = i;
+      w->training = false;
+      w->compile_ms = 0;
+      w->output.clear();
+      w->output_truncated = false;
+      w->kill_verdict.clear();
+      w->started = Clock::now();
+      w->deadline = w->started + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(options_.limits.compile_timeout_s));
+      w->info.state = "busy";
+      publish(*w);
+      try {
+        worker::send_message(w->to, {{"op", "evaluate"}, {"source", jobs[i].source}, {"name", jobs[i].name}});
+      } catch (const std::exception&) {
+        // It died while idle; its death (seen below) reports this child.
+      }
+    }
+
+    std::vector<pollfd> fds;
+    for (auto& w : workers_)
+      if (w->alive) {
+        fds.push_back({w->from, POLLIN, 0});
+        fds.push_back({w->out, POLLIN, 0});
+      }
+    ::poll(fds.data(), fds.size(), 20);
+
+    for (auto& wp : workers_) {
+      Worker& w = *wp;
+      if (!w.alive) continue;
+      char buf[65536];
+      ssize_t r;
+      while ((r = ::read(w.out, buf, sizeof buf)) > 0) {
+        const std::size_t room = options_.limits.output_cap_bytes - std::min(options_.limits.output_cap_bytes, w.output.size());
+        w.output.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(r)));
+        w.output_truncated |= static_cast<std::size_t>(r) > room;
+      }
+      while ((r = ::read(w.from, buf, sizeof buf)) > 0) w.reader.feed(buf, static_cast<std::size_t>(r));
+      if (r == 0) w.eof = true;
+      while (auto m = w.reader.next()) {
+        const std::string type = m->at("type");
+        if (type == "compiled" && w.busy) {
+          w.training = true;
+          w.compile_ms = m->at("compile_ms");
+          w.trained_from = Clock::now();
+          w.deadline = w.trained_from + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(options_.limits.train_timeout_s));
+        } else if (type == "result" && w.busy) {
+          ChildResult result = worker::child_result_from(m->at("result"));
+          if (!w.output.empty())
+            result.diagnostics.push_back("output: " + w.output + (w.output_truncated ? " [truncated]" : ""));
+          w.busy = false;
+          ++w.info.children;
+          w.info.state = "idle";
+          publish(w);
+          report(w.job, result);
+        }
+      }
+      if (w.eof) {
+        finish_dead(w, report);
+        continue;
+      }
+      if (!w.busy) continue;
+      // The watchdog: time per phase, and resident memory.
+      if (Clock::now() > w.deadline) {
+        const bool training = w.training;
+        kill_for(w, "timeout", training ? "train" : "compile",
+                 std::string(training ? "training" : "compiling") + " took longer than " +
+                     std::to_string(static_cast<long>(training ? options_.limits.train_timeout_s
+                                                               : options_.limits.compile_timeout_s)) +
+                     " s");
+      } else if (const std::int64_t mb = rss_mb(w.info.pid); mb > options_.limits.mem_limit_mb) {
+        kill_for(w, "oom", "rss",
+                 "resident memory " + std::to_string(mb) + " MiB over the limit of " +
+                     std::to_string(options_.limits.mem_limit_mb) + " MiB");
+      }
+    }
+  }
+}
+
+std::string WorkerPool::fingerprint(const std::string& source) { return jit::token_fingerprint(source); }
+
+std::string WorkerPool::opening() const { return "struct Model : torch::nn::Module {"; }
+
+std::string WorkerPool::describe() const {
+  nlohmann::json d = nlohmann::json::parse(describe_.empty() ? "{}" : describe_);
+  d["workers"] = options_.workers;
+  d["compile_timeout_s"] = options_.limits.compile_timeout_s;
+  d["train_timeout_s"] = options_.limits.train_timeout_s;
+  d["mem_limit_mb"] = options_.limits.mem_limit_mb;
+  return d.dump();
+}
+
+std::vector<WorkerState> WorkerPool::states() const {
+  std::vector<WorkerState> out;
+  for (const auto& w : workers_) out.push_back(w->info);
+  return out;
+}
+
+}  // namespace evoprompt

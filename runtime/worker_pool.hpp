@@ -1,0 +1,85 @@
+// Untrusted children evaluated in supervised worker processes. The pool
+// starts N long-lived workers once (fork + exec of the evoprompt binary, so
+// no worker inherits a CUDA context), sends them children over pipes, and
+// enforces the limits: compile and train timeouts, an RSS ceiling, an output
+// cap. A worker that dies or is killed turns into a verdict for its child
+// and is replaced; every other worker keeps going.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evaluator.hpp"
+
+namespace evoprompt {
+
+struct WorkerLimits {
+  double compile_timeout_s = 300;     // from dispatch to "compiled"
+  double train_timeout_s = 3600;      // from "compiled" to the result
+  std::int64_t mem_limit_mb = 0;      // RSS ceiling per worker; 0: default_mem_limit_mb()
+  std::size_t output_cap_bytes = 64 * 1024;  // of a child's stdout+stderr kept
+};
+
+struct WorkerPoolOptions {
+  int workers = 0;                      // 0: default_worker_count()
+  Mnist1dEvaluatorOptions evaluator;    // threads: per worker (0: the rule below)
+  WorkerLimits limits;
+  std::string executable;               // the evoprompt binary; empty: this process's own
+  double start_timeout_s = 300;         // a worker's start, prelude build included
+};
+
+// The threads rule: on CPU, one worker per core with one libtorch thread
+// each (small models scale better across processes than across threads,
+// and one thread keeps training bit-reproducible); with GPUs, one worker per
+// GPU and the cores shared among them.
+int default_worker_count();
+int default_threads_per_worker(int workers);
+std::int64_t default_mem_limit_mb(int workers);
+
+struct WorkerState {
+  int slot = 0;
+  int pid = 0;
+  std::string state;            // starting | idle | busy | stopped
+  std::int64_t children = 0;    // finished on this slot, all processes
+  int restarts = 0;
+  std::string last_exit;        // how the last process of this slot ended
+};
+
+class WorkerPool : public Evaluator {
+ public:
+  explicit WorkerPool(WorkerPoolOptions options);  // throws std::runtime_error when workers cannot start
+  ~WorkerPool() override;
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  ChildResult evaluate(const std::string& source, const std::string& name) override;
+  void evaluate_many(const std::vector<EvaluationJob>& jobs,
+                     const std::function<void(std::size_t, const ChildResult&)>& done,
+                     const std::atomic<bool>* stop = nullptr) override;
+  std::string fingerprint(const std::string& source) override;
+  std::string opening() const override;
+  std::string describe() const override;
+
+  std::vector<WorkerState> states() const;
+  // Called on every change of a worker's state (for the journal).
+  void on_state_change(std::function<void(const WorkerState&)> callback) { on_state_ = std::move(callback); }
+
+ private:
+  struct Worker;
+  void start(Worker& w);
+  void stop(Worker& w);
+  // Reaps a dead worker, reports its child (if any) and, when `restart`, replaces it.
+  void finish_dead(Worker& w, const std::function<void(std::size_t, const ChildResult&)>& done, bool restart = true);
+  void publish(const Worker& w) const;
+
+  WorkerPoolOptions options_;
+  std::string describe_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::function<void(const WorkerState&)> on_state_;
+};
+
+}  // namespace evoprompt
