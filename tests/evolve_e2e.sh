@@ -98,21 +98,35 @@ status=0
 "$bin" replay "$work/a:r0p1s1" > /dev/null || status=$?
 [ "$status" -eq 1 ]  # the runtime_error child fails again
 
-# Kill -9 mid-run, resume, and end with the same rows (timings aside).
-"$bin" evolve --run "$work/b" "${common[@]}" --json > /dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-  # Read-only: the poller must never create the journal itself.
-  n=$(/usr/bin/python3 -c "import sqlite3,sys
+# Kill -9 the driver at several points, resuming each time; no worker may
+# outlive its driver, and the resumed run must end with the same rows.
+tag="evoprompt-e2e-$$-$RANDOM"
+finished() {  # read-only: the poller must never create the journal itself
+  /usr/bin/python3 -c "import sqlite3,sys
 try: print(sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
-except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0)
-  [ "$n" -ge 7 ] && break
-  sleep 0.1
-done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-echo "killed with $n of 16 children finished"
-[ "$n" -lt 16 ] || { echo "the run ended before the kill"; exit 1; }
+except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0
+}
+orphans() { grep -l "$tag" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
+kill_at() {  # kill_at FINISHED_CHILDREN EVOLVE_ARGS...
+  local at=$1; shift
+  EVOPROMPT_E2E_TAG=$tag "$bin" evolve --run "$work/b" "$@" --json > /dev/null 2>&1 &
+  local pid=$! n=0
+  for _ in $(seq 1 900); do
+    n=$(finished)
+    [ "$n" -ge "$at" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "killed with $n of 16 children finished"
+  [ "$n" -lt 16 ] || { echo "the run ended before the kill"; exit 1; }
+  for _ in $(seq 1 20); do [ "$(orphans)" -eq 0 ] && break; sleep 0.1; done
+  [ "$(orphans)" -eq 0 ] || { echo "workers outlived their killed driver"; exit 1; }
+}
+kill_at 6 "${common[@]}"
+kill_at 10 --resume
+kill_at 13 --resume
 "$bin" evolve --run "$work/b" --resume --json > /dev/null
 /usr/bin/python3 - "$work/a/journal.sqlite" "$work/b/journal.sqlite" <<'EOF'
 import sqlite3, sys
@@ -122,6 +136,40 @@ a, b = (sqlite3.connect(p).execute(f"select {cols} from children order by id").f
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:2]
 sa, sb = (sqlite3.connect(p).execute("select * from selections order by round, rank").fetchall() for p in sys.argv[1:])
 assert sa == sb
-print("resume after kill -9: ok")
+print("resume after three kills -9: ok")
 EOF
+# SIGINT: stop cleanly (exit 130, status interrupted), then resume to the same rows.
+# A second SIGINT leaves at once; the journal stays consistent.
+for signals in 1 2; do
+  dir="$work/int$signals"
+  "$bin" evolve --run "$dir" "${common[@]}" --json > /dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 1 900); do
+    n=$(/usr/bin/python3 -c "import sqlite3,sys
+try: print(sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
+except Exception: print(0)" "$dir/journal.sqlite" 2>/dev/null || echo 0)
+    [ "$n" -ge 7 ] && break
+    sleep 0.1
+  done
+  kill -INT "$pid"
+  [ "$signals" -eq 2 ] && kill -INT "$pid"
+  status=0
+  wait "$pid" || status=$?
+  [ "$status" -eq 130 ] || { echo "SIGINT x$signals: exit $status, expected 130"; exit 1; }
+  /usr/bin/python3 - "$dir/journal.sqlite" "$signals" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+if sys.argv[2] == "1":
+    assert db.execute("select value from meta where key='status'").fetchone()[0] == "interrupted"
+PY
+  "$bin" evolve --run "$dir" --resume --json > /dev/null
+  /usr/bin/python3 - "$work/a/journal.sqlite" "$dir/journal.sqlite" <<'PY'
+import sqlite3, sys
+cols = "id, name, verdict, rule, params_used, val_acc, fitness, in_history"
+a, b = (sqlite3.connect(p).execute(f"select {cols} from children order by id").fetchall() for p in sys.argv[1:])
+assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:2]
+PY
+  echo "SIGINT x$signals, then resume: ok"
+done
 echo "evolve e2e: all ok"
