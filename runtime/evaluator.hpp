@@ -84,6 +84,7 @@ struct Mnist1dEvaluatorOptions {
   std::string device = "auto";
   int threads = 0;                  // 0: libtorch's default
   std::string cache_dir;            // prelude cache; empty: the user cache
+  double gpu_memory_fraction = 0.0; // CUDA caching-allocator cap (0: none); a worker's GPU memory limit
 };
 
 // Throws std::invalid_argument for bad options and std::runtime_error when

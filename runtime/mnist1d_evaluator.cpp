@@ -1,6 +1,9 @@
 // The in-process MNIST-1D evaluator: the JIT compiles each child and the
 // trainer scores it under the paper's protocol.
 #include <nlohmann/json.hpp>
+#if EVOPROMPT_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include "evaluator.hpp"
 #include "jit_model.hpp"
@@ -25,6 +28,15 @@ class InProcessMnist1dEvaluator : public Evaluator {
     train_.validate();
     if (o.threads < 0) throw std::invalid_argument("threads must be >= 0");
     if (o.threads > 0) torch::set_num_threads(o.threads);
+    // CUDA reserves huge virtual memory, so RLIMIT_AS cannot cap a GPU
+    // worker: the caching allocator's fraction does, and a child over it
+    // fails with "CUDA out of memory" (verdict oom).
+    if (train_.device.is_cuda() && o.gpu_memory_fraction > 0.0) {
+#if EVOPROMPT_TORCH_CUDA
+      c10::cuda::CUDACachingAllocator::setMemoryFraction(o.gpu_memory_fraction,
+                                                         train_.device.has_index() ? train_.device.index() : 0);
+#endif
+    }
     const Mnist1d raw = load_canonical_mnist1d(o.data_dir);
     data_ = make_classification_data(raw, holdout_split(raw.num_train(), o.val_size, o.split_seed), train_.device);
     jit_ = std::make_unique<jit::ChildJit>(torch_jit_options(o.cache_dir));

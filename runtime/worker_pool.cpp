@@ -117,6 +117,10 @@ WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options))
   if (options_.workers <= 0) options_.workers = default_worker_count();
   if (options_.evaluator.threads <= 0) options_.evaluator.threads = default_threads_per_worker(options_.workers);
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
+  if (const int gpus = visible_gpus(); gpus > 0 && options_.evaluator.gpu_memory_fraction <= 0.0) {
+    const int per_gpu = (options_.workers + gpus - 1) / gpus;
+    options_.evaluator.gpu_memory_fraction = 0.9 / per_gpu;  // the workers sharing a GPU split it
+  }
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (options_.executable.empty()) options_.executable = self_executable();

@@ -107,7 +107,7 @@ nlohmann::json to_json(const Mnist1dEvaluatorOptions& o) {
   return {{"data_dir", o.data_dir}, {"steps", o.steps},       {"batch_size", o.batch_size}, {"lr", o.lr},
           {"weight_decay", o.weight_decay}, {"eval_every", o.eval_every}, {"seed", o.seed},
           {"val_size", o.val_size}, {"split_seed", o.split_seed}, {"init", o.init},       {"device", o.device},
-          {"threads", o.threads},   {"cache_dir", o.cache_dir}};
+          {"threads", o.threads},   {"cache_dir", o.cache_dir}, {"gpu_memory_fraction", o.gpu_memory_fraction}};
 }
 
 Mnist1dEvaluatorOptions mnist1d_options_from(const nlohmann::json& j) {
@@ -125,6 +125,7 @@ Mnist1dEvaluatorOptions mnist1d_options_from(const nlohmann::json& j) {
   o.device = j.at("device");
   o.threads = j.at("threads");
   o.cache_dir = j.value("cache_dir", "");
+  o.gpu_memory_fraction = j.value("gpu_memory_fraction", 0.0);
   return o;
 }
 
