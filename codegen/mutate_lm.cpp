@@ -107,9 +107,19 @@ struct Op {
 
 using Ops = std::vector<Op>;
 
+bool has_conv(const Ops& ops) {
+  for (const auto& op : ops)
+    if ((op.type == OpType::layer && op.layer.type == LayerType::conv) ||
+        (op.type == OpType::residual && has_conv(op.body)))
+      return true;
+  return false;
+}
+
 const std::vector<std::string> kActivations = {"relu", "gelu", "tanh", "sigmoid", "elu", "silu"};
 
 bool is_rnn(LayerType t) { return t == LayerType::gru || t == LayerType::lstm || t == LayerType::rnn; }
+
+
 
 // [B, F] (flat), [B, C, L] (chan, what Conv1d takes) or [B, L, F] (seq,
 // batch-first, what the recurrent layers take).
@@ -995,7 +1005,8 @@ std::optional<Edit> edit_width(Ops& ops, Context& c) {
   static const std::vector<double> factors = {0.5, 0.6, 0.7, 0.8, 1.25, 1.5, 2.0};
   static const std::vector<double> weights = {2, 2, 2, 1.5, 1.5, 1, 0.5};
   const double f = factors[c.rng.weighted(weights)];
-  const int lo = y.type == LayerType::conv ? 2 : y.type == LayerType::linear ? 4 : 2;
+  // Hidden layers narrower than the 10 classes only hurt.
+  const int lo = y.type == LayerType::conv ? 4 : y.type == LayerType::linear ? 16 : 2;
   const int hi = y.type == LayerType::conv ? 128 : y.type == LayerType::linear ? 512 : 64;
   int v = scaled(y.out, f, lo, hi);
   if (v == y.out) v = f < 1 ? std::max(lo, y.out - 1) : std::min(hi, y.out + 1);
@@ -1125,6 +1136,7 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
       what = pool.name + "_pool";
       ins = {pool};
     } else if (r < 9) {
+      if (s->c < 4) return std::nullopt;  // a residual over one channel adds little
       Op res;
       res.type = OpType::residual;
       Op conv = make_layer(LayerType::conv, s->c, taken);
@@ -1139,6 +1151,22 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
       what = "batchnorm " + bn.layer.name;
       ins = {bn};
     }
+  } else if (s->kind == Shape::flat && i == 0 && !has_conv(ops) && c.rng.chance(0.5)) {
+    // A convolutional front end for a program that has none (MLPs): on
+    // MNIST-1D small CNNs beat MLPs by a wide margin.
+    Op up;
+    up.type = OpType::unsqueeze;
+    Op conv = make_layer(LayerType::conv, c.rng.pick(std::vector<int>{8, 12, 16}), taken);
+    conv.layer.kernel = 5;
+    conv.layer.stride = 2;
+    conv.layer.pad = 2;
+    Op pool;
+    pool.type = OpType::pool;
+    pool.name = "max";
+    Op flat;
+    flat.type = OpType::flatten;
+    what = "conv front end " + conv.layer.name;
+    ins = {up, conv, make_act(c.rng), pool, flat};
   } else if (s->kind == Shape::flat) {
     if (c.rng.chance(0.7)) {
       const int h = c.rng.pick(std::vector<int>{16, 24, 32, 48, 64});
@@ -1170,6 +1198,17 @@ std::optional<Edit> edit_remove(Ops& ops, Context& c) {
       cands.push_back(i);
   if (cands.empty()) return std::nullopt;
   const std::size_t i = c.rng.pick(cands);
+  // Keep at least one hidden layer: a lone linear classifier is a dead end.
+  auto hidden = [&](const Op& op) {
+    return op.type == OpType::residual ||
+           (op.type == OpType::layer && (op.layer.type == LayerType::conv || op.layer.type == LayerType::linear ||
+                                         is_rnn(op.layer.type)));
+  };
+  if (hidden(ops[i])) {
+    int n = 0;
+    for (std::size_t k = 0; k < ops.size(); ++k) n += static_cast<int>(k) != fin && hidden(ops[k]);
+    if (n <= 1) return std::nullopt;
+  }
   std::string what = ops[i].type == OpType::layer ? ops[i].layer.name
                      : ops[i].type == OpType::pool ? ops[i].name + "_pool"
                                                    : "residual block";
@@ -1255,9 +1294,12 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
   const Ops& b = *c.other;
   std::set<std::string> taken = names_of(ops);
   if (c.rng.chance(0.5)) {
-    // Splice: a's ops before a cut, b's ops from a cut (b keeps its head).
-    const std::size_t i = static_cast<std::size_t>(c.rng.uniform(0, static_cast<int>(ops.size())));
-    const std::size_t j = static_cast<std::size_t>(c.rng.uniform(0, static_cast<int>(b.size()) - 1));
+    // Splice: a's ops before a cut, b's ops from a cut; both cuts come
+    // before the classifier, so the child has one (b's).
+    const int fa = final_layer(ops), fb = final_layer(b);
+    if (fa < 0 || fb < 0) return std::nullopt;
+    const std::size_t i = static_cast<std::size_t>(c.rng.uniform(0, fa));
+    const std::size_t j = static_cast<std::size_t>(c.rng.uniform(0, fb));
     if ((i < ops.size() && ops[i].type == OpType::act) || b[j].type == OpType::act) return std::nullopt;
     const auto sa = shape_at(ops, i);
     const auto sb = shape_at(b, j);
@@ -1296,7 +1338,7 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
   for (std::size_t i = 0; i <= static_cast<std::size_t>(std::max(fin, 0)); ++i) {
     if (i < ops.size() && ops[i].type == OpType::act) continue;
     const auto sa = shape_at(ops, i);
-    if (sa && sa->kind == sb->kind) at.push_back(i);
+    if (sa && sa->kind == sb->kind && (b[j].type != OpType::residual || sa->c >= 4)) at.push_back(i);
   }
   if (at.empty()) return std::nullopt;
   const std::size_t i = c.rng.pick(at);

@@ -49,6 +49,7 @@ struct MutateChild {
   bool accepted = false;
   bool forward_ok = false;
   std::int64_t used_params = -1;
+  std::string problem;  // why it failed, for INFO
 };
 
 MutateChild mutate_check_child(const std::string& completion, const std::string& label) {
@@ -56,19 +57,24 @@ MutateChild mutate_check_child(const std::string& completion, const std::string&
   c.code = std::string(kModelOpening) + completion;
   const auto model = compile_model(mutate_test_jit(), c.code, label);
   c.accepted = model.verdict.accepted();
-  if (!c.accepted) return c;
+  if (!c.accepted) {
+    c.problem = std::string(jit::to_string(model.verdict.kind)) + ": " + model.verdict.message;
+    return c;
+  }
   try {
     torch::NoGradGuard no_grad;
     const auto instance = model.factory();
     const auto y = instance.forward(torch::randn({4, 40}));
     c.forward_ok = y.sizes() == torch::IntArrayRef({4, 10});
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    c.problem = e.what();
     c.forward_ok = false;
   }
   if (c.forward_ok) {
     try {
       c.used_params = count_params(model.factory(), 40, 10).used;
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      c.problem = e.what();
       c.forward_ok = false;
     }
   }
@@ -175,6 +181,7 @@ TEST_CASE("mutate: every operation kind occurs, and unparseable parents get the 
   CHECK(r.edits[0].kind == EditKind::fallback);
   CHECK(r.completion.find("torch::relu(") == std::string::npos);
   const auto child = mutate_check_child(r.completion, "fallback");
+  INFO(child.problem);
   CHECK(child.accepted);
   CHECK(child.forward_ok);
 }
@@ -186,6 +193,7 @@ TEST_CASE("mutate: children pass the JIT filter and run forward, over two genera
   std::vector<PromptExample> survivors;
   for (std::size_t i = 0; i < gen1.size(); ++i) {
     const auto c = mutate_check_child(gen1[i], "gen1_" + std::to_string(i));
+    if (!c.forward_ok) WARN("gen1_" << i << " failed: " << c.problem << "\n" << c.code);
     accepted += c.accepted;
     forward_ok += c.forward_ok;
     if (c.forward_ok) {
@@ -214,6 +222,7 @@ TEST_CASE("mutate: children pass the JIT filter and run forward, over two genera
   for (std::uint64_t s = 0; s < 8; ++s) {
     const auto r = MutateOperator::make_child({parents[s % 4], parents[(s + 1) % 4]}, 0.8, 100 + s);
     const auto c = mutate_check_child(r.completion, "params_" + std::to_string(s));
+    INFO(c.code << "\n" << c.problem);
     REQUIRE(c.forward_ok);
     CHECK(r.params == c.used_params);
   }
@@ -223,6 +232,7 @@ TEST_CASE("mutate: children pass the JIT filter and run forward, over two genera
   std::size_t accepted2 = 0, forward2 = 0;
   for (std::size_t i = 0; i < gen2.size(); ++i) {
     const auto c = mutate_check_child(gen2[i], "gen2_" + std::to_string(i));
+    if (!c.forward_ok) WARN("gen2_" << i << " failed: " << c.problem << "\n" << c.code);
     accepted2 += c.accepted;
     forward2 += c.forward_ok;
   }
