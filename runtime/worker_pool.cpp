@@ -13,6 +13,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -301,6 +302,7 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
     if (!w->alive) start(*w);
   std::deque<std::size_t> queue;
   for (std::size_t i = 0; i < jobs.size(); ++i) queue.push_back(i);
+  std::set<std::size_t> crashed_once;
   std::size_t finished = 0;
   auto report = [&](std::size_t i, const ChildResult& r) {
     ++finished;
@@ -390,7 +392,22 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
         }
       }
       if (w.eof) {
-        finish_dead(w, report);
+        // A worker that died on its own gets its child once more, on a
+        // fresh process: a rare fault outside the child (the JIT, a
+        // library) must not cost a good child. Twice is the child's doing.
+        finish_dead(w, [&](std::size_t i, const ChildResult& r) {
+          if (r.verdict == "crash" && crashed_once.insert(i).second) {
+            queue.push_front(i);
+            return;
+          }
+          if (r.verdict == "crash") {
+            ChildResult twice = r;
+            twice.message += " (twice, on fresh workers)";
+            report(i, twice);
+            return;
+          }
+          report(i, r);
+        });
         continue;
       }
       if (!w.busy) continue;
