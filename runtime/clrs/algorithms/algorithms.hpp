@@ -1,0 +1,32 @@
+// Reference executions of the CLRS-30 algorithms: each records the probes
+// that the reference implementation pushes, step for step.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "clrs/probes.hpp"
+
+namespace evoprompt::clrs::algorithms {
+
+// Sorting / searching / divide and conquer / greedy.
+Sample insertion_sort(std::vector<double> A);
+Sample find_maximum_subarray_kadane(const std::vector<double>& A);
+Sample activity_selector(const std::vector<double>& s, const std::vector<double>& f);
+
+// Strings: T the haystack, P the needle, over a 4-letter alphabet.
+Sample naive_string_matcher(const std::vector<std::int64_t>& T, const std::vector<std::int64_t>& P);
+
+// Graphs: A is n x n.
+Sample bfs(const Array& A, std::int64_t s);
+Sample dfs(const Array& A);
+Sample floyd_warshall(const Array& A);
+Sample dijkstra(const Array& A, std::int64_t s);
+Sample mst_kruskal(const Array& A);
+Sample articulation_points(const Array& A);
+
+// Geometry.
+Sample segments_intersect(const std::vector<double>& xs, const std::vector<double>& ys);
+Sample graham_scan(const std::vector<double>& xs, const std::vector<double>& ys);
+
+}  // namespace evoprompt::clrs::algorithms

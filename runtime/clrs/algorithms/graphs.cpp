@@ -1,0 +1,305 @@
+// Graph algorithms. A is n x n (row-major); the reference visits neighbours
+// in increasing index and records the same snapshots.
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "clrs/algorithms/algorithms.hpp"
+
+namespace evoprompt::clrs::algorithms {
+
+namespace {
+
+std::int64_t nodes_of(const Array& A) {
+  if (A.shape.size() != 2 || A.shape[0] != A.shape[1]) throw std::invalid_argument("clrs: A must be square");
+  return A.shape[0];
+}
+
+std::vector<std::int64_t> iota(std::int64_t n) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), std::int64_t{0});
+  return v;
+}
+
+std::vector<std::int64_t> to_ints(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+Sample bfs(const Array& A, std::int64_t s) {
+  ProbeRecorder probes(builtin_spec("bfs"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<double> reach(static_cast<std::size_t>(n), 0.0);
+  auto pi = iota(n);
+  reach[s] = 1;
+  while (true) {
+    const auto prev_reach = reach;
+    probes.hint({{"reach_h", floats(prev_reach)}, {"pi_h", ints(pi)}});
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < n; ++j)
+        if (A.values[i * n + j] > 0 && prev_reach[i] == 1) {
+          if (pi[j] == j && j != s) pi[j] = i;
+          reach[j] = 1;
+        }
+    if (reach == prev_reach) break;
+  }
+  probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
+
+namespace {
+
+// The iterative DFS shared by dfs and articulation_points (with `low`,
+// `child_cnt` and `is_cut` when cut == true).
+Sample dfs_skeleton(const Array& A, bool cut) {
+  ProbeRecorder probes(builtin_spec(cut ? "articulation_points" : "dfs"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
+  auto at = [&](std::int64_t u, std::int64_t v) { return A.values[u * n + v]; };
+
+  std::vector<int> color(static_cast<std::size_t>(n), 0);
+  auto pi = iota(n);
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0), f(d), low(d), child_cnt(d), is_cut(d);
+  auto s_prev = iota(n);
+  double time = 0;
+  bool time_is_int = true;  // the reference starts from the int 0
+
+  std::int64_t s = 0, u = 0, v = 0, s_last = 0;
+  auto push = [&] {
+    ProbeValues values;
+    if (cut) values.emplace_back("is_cut_h", floats(is_cut));
+    values.emplace_back("pi_h", ints(pi));
+    values.emplace_back("color", array_cat(to_ints(color), 3));
+    values.emplace_back("d", floats(d));
+    values.emplace_back("f", floats(f));
+    if (cut) {
+      values.emplace_back("low", floats(low));
+      values.emplace_back("child_cnt", floats(child_cnt));
+    }
+    values.emplace_back("s_prev", ints(s_prev));
+    values.emplace_back("s", mask_one(s, n));
+    values.emplace_back("u", mask_one(u, n));
+    values.emplace_back("v", mask_one(v, n));
+    values.emplace_back("s_last", mask_one(s_last, n));
+    values.emplace_back("time", time_is_int ? scalar_i(static_cast<std::int64_t>(time)) : scalar_f(time));
+    probes.hint(values);
+  };
+
+  for (s = 0; s < n; ++s) {
+    if (color[s] != 0) continue;
+    s_last = s;
+    u = s;
+    v = s;
+    push();
+    while (true) {
+      if (color[u] == 0 || d[u] == 0.0) {
+        time += 0.01;
+        time_is_int = false;
+        d[u] = time;
+        if (cut) low[u] = time;
+        color[u] = 1;
+        push();
+      }
+      // Python's `for v in range(n)` leaves v at n - 1 when it does not break.
+      for (v = 0; v < n; ++v) {
+        if (at(u, v) == 0) continue;
+        if (color[v] == 0) {
+          pi[v] = u;
+          color[v] = 1;
+          s_prev[v] = s_last;
+          s_last = v;
+          if (cut) child_cnt[u] += 0.01;
+          push();
+          break;
+        }
+        if (cut && v != pi[u]) {
+          low[u] = std::min(low[u], d[v]);
+          push();
+        }
+      }
+      if (v == n) v = n - 1;
+
+      if (s_last == u) {
+        color[u] = 2;
+        time += 0.01;
+        time_is_int = false;
+        f[u] = time;
+        if (cut) {
+          for (std::int64_t w = 0; w < n; ++w) {
+            if (pi[w] == u) {
+              low[u] = std::min(low[u], low[w]);
+              if (pi[u] != u && low[w] >= d[u]) is_cut[u] = 1;
+            }
+          }
+          if (pi[u] == u && child_cnt[u] > 0.01) is_cut[u] = 1;
+        }
+        push();
+        if (s_prev[u] == u) {
+          if (s_prev[s_last] != s_last) throw std::logic_error("clrs: dfs stack inconsistent");
+          break;
+        }
+        const auto pr = s_prev[s_last];
+        s_prev[s_last] = s_last;
+        s_last = pr;
+      }
+      u = s_last;
+    }
+  }
+  if (cut)
+    probes.output({{"is_cut", floats(is_cut)}});
+  else
+    probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
+
+}  // namespace
+
+Sample dfs(const Array& A) { return dfs_skeleton(A, false); }
+Sample articulation_points(const Array& A) { return dfs_skeleton(A, true); }
+
+Sample floyd_warshall(const Array& A) {
+  ProbeRecorder probes(builtin_spec("floyd_warshall"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<double> D(A.values);
+  std::vector<double> Pi(static_cast<std::size_t>(n * n));
+  auto msk = graph_probe(A).values;
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) Pi[i * n + j] = static_cast<double>(i);
+  for (std::int64_t k = 0; k < n; ++k) {
+    const auto prev_D = D;
+    const auto prev_msk = msk;
+    probes.hint({{"Pi_h", matrix(n, n, Pi, DType::float64)},
+                 {"D", matrix(n, n, prev_D, DType::float64)},
+                 {"msk", matrix(n, n, prev_msk, DType::float64)},
+                 {"k", mask_one(k, n)}});
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = 0; j < n; ++j) {
+        if (prev_msk[i * n + k] > 0 && prev_msk[k * n + j] > 0) {
+          const double via = prev_D[i * n + k] + prev_D[k * n + j];
+          if (msk[i * n + j] == 0 || via < D[i * n + j]) {
+            D[i * n + j] = via;
+            Pi[i * n + j] = Pi[k * n + j];
+          } else {
+            D[i * n + j] = prev_D[i * n + j];
+          }
+          msk[i * n + j] = 1;
+        }
+      }
+  }
+  probes.output({{"Pi", matrix(n, n, Pi, DType::float64)}});
+  return probes.finish();
+}
+
+Sample dijkstra(const Array& A, std::int64_t s) {
+  ProbeRecorder probes(builtin_spec("dijkstra"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0), mark(d), in_queue(d);
+  auto pi = iota(n);
+  d[s] = 0;
+  in_queue[s] = 1;
+  auto push = [&](std::int64_t u) {
+    probes.hint({{"pi_h", ints(pi)}, {"d", floats(d)}, {"mark", floats(mark)}, {"in_queue", floats(in_queue)},
+                 {"u", mask_one(u, n)}});
+  };
+  push(s);
+  for (std::int64_t step = 0; step < n; ++step) {
+    // argsort(d + (1 - in_queue) * 1e9)[0]: the first index of the minimum.
+    std::int64_t u = 0;
+    double best = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double key = d[i] + (1.0 - in_queue[i]) * 1e9;
+      if (i == 0 || key < best) {
+        best = key;
+        u = i;
+      }
+    }
+    if (in_queue[u] == 0) break;
+    mark[u] = 1;
+    in_queue[u] = 0;
+    for (std::int64_t v = 0; v < n; ++v) {
+      const double w = A.values[u * n + v];
+      if (w != 0 && mark[v] == 0 && (in_queue[v] == 0 || d[u] + w < d[v])) {
+        pi[v] = u;
+        d[v] = d[u] + w;
+        in_queue[v] = 1;
+      }
+    }
+    push(u);
+  }
+  probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
+
+Sample mst_kruskal(const Array& A) {
+  ProbeRecorder probes(builtin_spec("mst_kruskal"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
+  auto pi = iota(n);
+  std::vector<double> in_mst(static_cast<std::size_t>(n * n), 0.0);
+
+  auto push = [&](std::int64_t u, std::int64_t v, std::int64_t root_u, std::int64_t root_v,
+                  const std::vector<double>& mask_u, const std::vector<double>& mask_v, std::int64_t phase) {
+    probes.hint({{"in_mst_h", matrix(n, n, in_mst, DType::float64)},
+                 {"pi", ints(pi)},
+                 {"u", mask_one(u, n)},
+                 {"v", mask_one(v, n)},
+                 {"root_u", mask_one(root_u, n)},
+                 {"root_v", mask_one(root_v, n)},
+                 {"mask_u", floats(mask_u)},
+                 {"mask_v", floats(mask_v)},
+                 {"phase", mask_one(phase, 3)}});
+  };
+
+  auto mst_union = [&](std::int64_t u, std::int64_t v) {
+    std::int64_t root_u = u, root_v = v;
+    std::vector<double> mask_u(static_cast<std::size_t>(n), 0.0), mask_v(mask_u);
+    mask_u[u] = 1;
+    mask_v[v] = 1;
+    push(u, v, root_u, root_v, mask_u, mask_v, 1);
+    while (pi[root_u] != root_u) {
+      root_u = pi[root_u];
+      for (std::int64_t i = 0; i < n; ++i)
+        if (mask_u[i] == 1) pi[i] = root_u;
+      mask_u[root_u] = 1;
+      push(u, v, root_u, root_v, mask_u, mask_v, 1);
+    }
+    while (pi[root_v] != root_v) {
+      root_v = pi[root_v];
+      for (std::int64_t i = 0; i < n; ++i)
+        if (mask_v[i] == 1) pi[i] = root_v;
+      mask_v[root_v] = 1;
+      push(u, v, root_u, root_v, mask_u, mask_v, 2);
+    }
+    if (root_u < root_v) {
+      in_mst[u * n + v] = 1;
+      in_mst[v * n + u] = 1;
+      pi[root_u] = root_v;
+    } else if (root_u > root_v) {
+      in_mst[u * n + v] = 1;
+      in_mst[v * n + u] = 1;
+      pi[root_v] = root_u;
+    }
+    push(u, v, root_u, root_v, mask_u, mask_v, 0);
+  };
+
+  std::vector<std::int64_t> lx, ly;
+  std::vector<double> wts;
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = i + 1; j < n; ++j)
+      if (A.values[i * n + j] > 0) {
+        lx.push_back(i);
+        ly.push_back(j);
+        wts.push_back(A.values[i * n + j]);
+      }
+  const std::vector<double> zeros(static_cast<std::size_t>(n), 0.0);
+  push(0, 0, 0, 0, zeros, zeros, 0);
+  auto order = iota(static_cast<std::int64_t>(wts.size()));
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return wts[a] < wts[b]; });
+  for (const auto ind : order) mst_union(lx[ind], ly[ind]);
+  probes.output({{"in_mst", matrix(n, n, in_mst, DType::float64)}});
+  return probes.finish();
+}
+
+}  // namespace evoprompt::clrs::algorithms

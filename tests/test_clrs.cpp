@@ -1,0 +1,249 @@
+// CLRS-30: specs, RNG distributions, probe helpers, and golden parity of the
+// samplers + reference executions against samples of the reference code
+// (shared/data/clrs: train samples 0-2 of seed 1 at n=16, test sample 0 of
+// seed 3 at n=64).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "clrs/probes.hpp"
+#include "clrs/rng.hpp"
+#include "clrs/samplers.hpp"
+#include "clrs/spec.hpp"
+#include "npy.hpp"
+
+using namespace evoprompt;
+using namespace evoprompt::clrs;
+
+namespace {
+
+const std::string kDir = EVOPROMPT_CLRS_DIR;
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return nlohmann::json::parse(in);
+}
+
+std::string index_string(const std::vector<std::int64_t>& shape, std::int64_t flat) {
+  std::vector<std::int64_t> idx(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    idx[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::ostringstream s;
+  s << "[";
+  for (std::size_t d = 0; d < idx.size(); ++d) s << (d ? ", " : "") << idx[d];
+  s << "]";
+  return s.str();
+}
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::ostringstream s;
+  s << "(";
+  for (std::size_t d = 0; d < shape.size(); ++d) s << (d ? ", " : "") << shape[d];
+  s << ")";
+  return s.str();
+}
+
+struct Comparison {
+  std::vector<std::string> errors;  // empty: parity
+  double max_scalar_diff = 0.0;      // over float64 scalar probes
+};
+
+// Compares every probe of `got` with the golden sample in `dir`.
+Comparison compare_with_golden(const Sample& got, const std::string& dir, double scalar_tol) {
+  Comparison c;
+  const auto meta = read_json(dir + "/meta.json");
+  const auto& spec = builtin_spec(got.algorithm);
+  const auto T = meta.at("trajectory_length").get<std::int64_t>();
+  if (got.length != T)
+    c.errors.push_back("trajectory length " + std::to_string(got.length) + ", golden " + std::to_string(T));
+  if (got.num_nodes() != meta.at("num_nodes").get<std::int64_t>())
+    c.errors.push_back("num_nodes " + std::to_string(got.num_nodes()));
+  if (meta.at("probes").size() != spec.probes.size()) c.errors.push_back("golden has another probe count");
+  for (const auto& ps : spec.probes) {
+    const auto& dp = got.get(ps.name);
+    const auto& pm = meta.at("probes").at(ps.name);
+    const std::string where = "probe '" + ps.name + "' (" + to_string(ps.stage) + ")";
+    if (pm.at("stage") != to_string(ps.stage) || pm.at("location") != to_string(ps.location) ||
+        pm.at("type") != to_string(ps.type))
+      c.errors.push_back(where + ": spec differs from the golden meta");
+    if (pm.at("orig_dtype") != to_string(dp.data.dtype))
+      c.errors.push_back(where + ": dtype " + to_string(dp.data.dtype) + ", golden " +
+                         pm.at("orig_dtype").get<std::string>());
+    if (!pm.at("stored").get<bool>()) continue;
+    const auto want = read_npy(dir + "/" + pm.at("file").get<std::string>());
+    if (want.shape != dp.data.shape) {
+      c.errors.push_back(where + ": shape " + shape_string(dp.data.shape) + ", golden " + shape_string(want.shape));
+      continue;
+    }
+    const bool float_scalar = ps.type == Type::scalar && dp.data.dtype == DType::float64;
+    for (std::int64_t i = 0; i < want.size(); ++i) {
+      const double w = want.is_floating() ? want.f64[i] : static_cast<double>(want.i64[i]);
+      const double g = dp.data.values[i];
+      const double diff = std::fabs(g - w);
+      if (float_scalar) c.max_scalar_diff = std::max(c.max_scalar_diff, diff);
+      const bool ok = float_scalar ? diff <= scalar_tol : g == w;
+      if (!ok) {
+        std::ostringstream s;
+        s.precision(17);
+        s << where << ": first difference at " << index_string(want.shape, i) << " (flat " << i << "): got " << g
+          << ", golden " << w;
+        c.errors.push_back(s.str());
+        break;
+      }
+    }
+  }
+  return c;
+}
+
+// Streams the split samples with the C++ sampler and compares all four golden
+// samples of `algorithm`.
+void check_golden(const std::string& algorithm, double scalar_tol = 0.0) {
+  struct Case {
+    std::string split;
+    std::uint32_t seed;
+    std::int64_t length;
+    int count;
+  };
+  for (const Case& cs : {Case{"train_n16_", 1, 16, 3}, Case{"test_n64_", 3, 64, 1}}) {
+    Sampler sampler(algorithm, cs.seed, cs.length);
+    for (int i = 0; i < cs.count; ++i) {
+      const std::string name = algorithm + "/" + cs.split + std::to_string(i);
+      const auto dir = kDir + "/" + name;
+      const auto meta = read_json(dir + "/meta.json");
+      REQUIRE(meta.at("seed").get<std::uint32_t>() == cs.seed);
+      REQUIRE(meta.at("n").get<std::int64_t>() == cs.length);
+      REQUIRE(meta.at("sample_index_in_stream").get<int>() == i);
+      const auto sample = sampler.next();
+      const auto c = compare_with_golden(sample, dir, scalar_tol);
+      std::string report;
+      for (const auto& e : c.errors) report += "\n  " + name + ": " + e;
+      INFO(name << " (T = " << sample.length << ", max |scalar diff| = " << c.max_scalar_diff << ")" << report);
+      CHECK(c.errors.empty());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("clrs: the built-in specs equal specs.json for all 30 algorithms", "[clrs]") {
+  const auto doc = read_json(kDir + "/specs.json");
+  REQUIRE(doc.at("clrs30_algorithms").get<std::vector<std::string>>() == clrs30_algorithms());
+  for (const auto& name : clrs30_algorithms()) {
+    INFO(name);
+    const auto want = spec_from_json(name, doc.at("algorithms").at(name));
+    const auto& got = builtin_spec(name);
+    CHECK(got.probes == want.probes);
+    CHECK(got.sampler_class == want.sampler_class);
+    CHECK(got.sampler_default_kwargs == want.sampler_default_kwargs);
+    CHECK(got.num_samples_multiplier == want.num_samples_multiplier);
+  }
+  const auto& cfg = doc.at("clrs30_split_config");
+  for (const std::string split : {"train", "val", "test"}) {
+    const auto s = clrs30_split(split);
+    CHECK(s.seed == cfg.at(split).at("seed").get<std::uint32_t>());
+    CHECK(s.length == cfg.at(split).at("length").get<std::int64_t>());
+    CHECK(s.num_samples == cfg.at(split).at("num_samples").get<std::int64_t>());
+  }
+  CHECK(clrs30_num_samples("test", "find_maximum_subarray_kadane") == 1024);
+  CHECK(clrs30_num_samples("val", "naive_string_matcher") == 2048);
+  CHECK(clrs30_num_samples("train", "naive_string_matcher") == 1000);
+  CHECK(load_spec(kDir + "/specs.json", "bfs").probes == builtin_spec("bfs").probes);
+  CHECK_THROWS_AS(builtin_spec("bipartite_matching"), std::out_of_range);
+}
+
+TEST_CASE("clrs: uniform, randint and binomial draw like numpy's legacy RandomState", "[clrs]") {
+  NumpyRandom a(7), b(7);
+  CHECK(uniform(a, -1.0, 1.0) == -1.0 + 2.0 * b.rand());
+  CHECK(randint(a, 5, 9) == 5 + b.randint(4));
+  // randint over one value and choice of a 1-tuple draw nothing.
+  CHECK(randint(a, 3, 4) == 3);
+  // binomial(1, p): one rand() per value; 1 iff U > 1 - p (p <= 0.5).
+  for (double p : {0.2, 0.5}) {
+    for (int i = 0; i < 200; ++i) {
+      const double u = b.rand();
+      const auto x = binomial(a, 1, p);
+      CHECK(x == (u > std::exp(std::log(1.0 - p)) ? 1 : 0));
+    }
+  }
+  // p > 0.5 is 1 - inversion(1, 1 - p): 1 iff U <= p (as 1 - (1 - p)).
+  for (int i = 0; i < 200; ++i) {
+    const double u = b.rand();
+    CHECK(binomial(a, 1, 0.7) == (u > std::exp(std::log(1.0 - (1.0 - 0.7))) ? 0 : 1));
+  }
+  CHECK(a.next_uint32() == b.next_uint32());
+  CHECK(binomial(a, 0, 0.3) == 0);
+  CHECK(binomial(a, 5, 0.0) == 0);
+}
+
+TEST_CASE("clrs: probe helpers", "[clrs]") {
+  // `array`: each node points to its predecessor in the order, the first to itself.
+  // Order 2, 0, 1: node 2 is first (points to itself), 0 follows 2, 1 follows 0.
+  CHECK(array_probe({2, 0, 1}).values == std::vector<double>{2, 0, 2});
+  CHECK(array_probe({2, 0, 1}).dtype == DType::int64);
+  CHECK(mask_one(1, 3).values == std::vector<double>{0, 1, 0});
+  CHECK(array_cat({1, 0}, 3).shape == std::vector<std::int64_t>{2, 3});
+  CHECK(array_cat({1, 0}, 3).values == std::vector<double>{0, 1, 0, 1, 0, 0});
+  const auto adj = graph_probe(matrix(2, 2, {0, 0.5, 0, 0}, DType::float64));
+  CHECK(adj.values == std::vector<double>{1, 1, 0, 1});
+  CHECK(positions(4).values == std::vector<double>{0, 0.25, 0.5, 0.75});
+  CHECK(strings_pos(2, 2).values == std::vector<double>{0, 0.5, 0, 0.5});
+  CHECK(strings_pred(3, 2).values == std::vector<double>{0, 0, 1, 3, 3});
+  CHECK(strings_id(2, 1).values == std::vector<double>{0, 0, 1});
+}
+
+TEST_CASE("clrs: ProbeRecorder checks names, stages and one-hot values", "[clrs]") {
+  const auto& spec = builtin_spec("insertion_sort");
+  {
+    ProbeRecorder r(spec);
+    CHECK_THROWS(r.input({{"pos", positions(2)}}));
+    CHECK_THROWS(r.input({{"pos", positions(2)}, {"pred", positions(2)}}));
+  }
+  ProbeRecorder r(spec);
+  r.input({{"pos", positions(2)}, {"key", floats({0.5, 0.1})}});
+  r.hint({{"pred_h", array_probe({0, 1})}, {"i", mask_one(0, 2)}, {"j", mask_one(0, 2)}});
+  r.hint({{"pred_h", array_probe({1, 0})}, {"i", mask_one(0, 2)}, {"j", floats({1, 1})}});
+  r.output({{"pred", array_probe({1, 0})}});
+  CHECK_THROWS_WITH(r.finish(), Catch::Contains("one-hot") && Catch::Contains("'j'"));
+}
+
+TEST_CASE("clrs: a sampler streams its samples from one RandomState", "[clrs]") {
+  Sampler a("insertion_sort", 1, 16), b("insertion_sort", 1, 16);
+  a.next();
+  const auto second = a.next();
+  const auto again = clrs30_sample("insertion_sort", "train", 1);
+  CHECK(second.get("key").data.values == again.get("key").data.values);
+  CHECK(b.next().get("key").data.values != second.get("key").data.values);
+  CHECK_THROWS_AS(Sampler("insertion_sort", 1, 16, {{"nope", 1}}), std::invalid_argument);
+  // Overriding a kwarg: keys in [-1, 1) instead of [0, 1) change the first draw.
+  Sampler c("insertion_sort", 1, 16, {{"low", -1.0}});
+  NumpyRandom fresh(1);
+  CHECK(c.next().get("key").data.values[0] == -1.0 + 2.0 * fresh.rand());
+}
+
+#define CLRS_GOLDEN(algo, ...) \
+  TEST_CASE("clrs golden: " #algo, "[clrs][golden]") { check_golden(#algo, ##__VA_ARGS__); }
+
+CLRS_GOLDEN(insertion_sort)
+CLRS_GOLDEN(find_maximum_subarray_kadane)
+CLRS_GOLDEN(activity_selector)
+CLRS_GOLDEN(naive_string_matcher)
+CLRS_GOLDEN(bfs)
+CLRS_GOLDEN(dfs)
+CLRS_GOLDEN(floyd_warshall)
+CLRS_GOLDEN(dijkstra)
+CLRS_GOLDEN(segments_intersect)
+CLRS_GOLDEN(mst_kruskal)
+CLRS_GOLDEN(articulation_points)
+// The golden x, y = r cos(theta), r sin(theta) come from numpy's vectorised
+// (SVML, AVX-512) float64 cos/sin, which differ from libm by 1-2 ulp; x, y and
+// the atan2 angles then agree to 4.5e-16 and every discrete probe exactly.
+CLRS_GOLDEN(graham_scan, 1e-12)
