@@ -259,6 +259,13 @@ const std::map<std::string, Runner>& runners() {
        [](const SampledData& d) { return A::segments_intersect(d.sequences.at(0), d.sequences.at(1)); }},
       {"mst_kruskal", [](const SampledData& d) { return A::mst_kruskal(d.graph); }},
       {"articulation_points", [](const SampledData& d) { return A::articulation_points(d.graph); }},
+      {"bubble_sort", [](const SampledData& d) { return A::bubble_sort(d.sequences.at(0)); }},
+      {"heapsort", [](const SampledData& d) { return A::heapsort(d.sequences.at(0)); }},
+      {"quicksort", [](const SampledData& d) { return A::quicksort(d.sequences.at(0)); }},
+      {"bridges", [](const SampledData& d) { return A::bridges(d.graph); }},
+      {"topological_sort", [](const SampledData& d) { return A::topological_sort(d.graph); }},
+      {"bellman_ford", [](const SampledData& d) { return A::bellman_ford(d.graph, d.source); }},
+      {"mst_prim", [](const SampledData& d) { return A::mst_prim(d.graph, d.source); }},
       {"graham_scan", [](const SampledData& d) { return A::graham_scan(d.sequences.at(0), d.sequences.at(1)); }},
   };
   return m;

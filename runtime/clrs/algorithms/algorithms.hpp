@@ -11,6 +11,9 @@ namespace evoprompt::clrs::algorithms {
 
 // Sorting / searching / divide and conquer / greedy.
 Sample insertion_sort(std::vector<double> A);
+Sample bubble_sort(std::vector<double> A);
+Sample heapsort(std::vector<double> A);
+Sample quicksort(std::vector<double> A);
 Sample find_maximum_subarray_kadane(const std::vector<double>& A);
 Sample activity_selector(const std::vector<double>& s, const std::vector<double>& f);
 
@@ -24,6 +27,10 @@ Sample floyd_warshall(const Array& A);
 Sample dijkstra(const Array& A, std::int64_t s);
 Sample mst_kruskal(const Array& A);
 Sample articulation_points(const Array& A);
+Sample bridges(const Array& A);
+Sample topological_sort(const Array& A);
+Sample bellman_ford(const Array& A, std::int64_t s);
+Sample mst_prim(const Array& A, std::int64_t s);
 
 // Geometry.
 Sample segments_intersect(const std::vector<double>& xs, const std::vector<double>& ys);

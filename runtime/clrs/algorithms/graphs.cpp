@@ -49,10 +49,14 @@ Sample bfs(const Array& A, std::int64_t s) {
 
 namespace {
 
-// The iterative DFS shared by dfs and articulation_points (with `low`,
-// `child_cnt` and `is_cut` when cut == true).
-Sample dfs_skeleton(const Array& A, bool cut) {
-  ProbeRecorder probes(builtin_spec(cut ? "articulation_points" : "dfs"));
+enum class DfsKind { dfs, articulation_points, bridges };
+
+// The iterative DFS shared by dfs, articulation_points (with `low`,
+// `child_cnt`, `is_cut`) and bridges (with `low`, `is_bridge`).
+Sample dfs_skeleton(const Array& A, DfsKind kind) {
+  const bool cut = kind == DfsKind::articulation_points, bridge = kind == DfsKind::bridges;
+  const bool with_low = cut || bridge;
+  ProbeRecorder probes(builtin_spec(cut ? "articulation_points" : bridge ? "bridges" : "dfs"));
   const auto n = nodes_of(A);
   probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
   auto at = [&](std::int64_t u, std::int64_t v) { return A.values[u * n + v]; };
@@ -63,19 +67,24 @@ Sample dfs_skeleton(const Array& A, bool cut) {
   auto s_prev = iota(n);
   double time = 0;
   bool time_is_int = true;  // the reference starts from the int 0
+  // bridges: -1 (masked) off the graph, 0 on it (self-loops included).
+  std::vector<double> is_bridge;
+  if (bridge) {
+    is_bridge = graph_probe(A).values;
+    for (auto& x : is_bridge) x += -1.0;
+  }
 
   std::int64_t s = 0, u = 0, v = 0, s_last = 0;
   auto push = [&] {
     ProbeValues values;
     if (cut) values.emplace_back("is_cut_h", floats(is_cut));
+    if (bridge) values.emplace_back("is_bridge_h", matrix(n, n, is_bridge, DType::float64));
     values.emplace_back("pi_h", ints(pi));
     values.emplace_back("color", array_cat(to_ints(color), 3));
     values.emplace_back("d", floats(d));
     values.emplace_back("f", floats(f));
-    if (cut) {
-      values.emplace_back("low", floats(low));
-      values.emplace_back("child_cnt", floats(child_cnt));
-    }
+    if (with_low) values.emplace_back("low", floats(low));
+    if (cut) values.emplace_back("child_cnt", floats(child_cnt));
     values.emplace_back("s_prev", ints(s_prev));
     values.emplace_back("s", mask_one(s, n));
     values.emplace_back("u", mask_one(u, n));
@@ -96,7 +105,7 @@ Sample dfs_skeleton(const Array& A, bool cut) {
         time += 0.01;
         time_is_int = false;
         d[u] = time;
-        if (cut) low[u] = time;
+        if (with_low) low[u] = time;
         color[u] = 1;
         push();
       }
@@ -112,7 +121,7 @@ Sample dfs_skeleton(const Array& A, bool cut) {
           push();
           break;
         }
-        if (cut && v != pi[u]) {
+        if (with_low && v != pi[u]) {
           low[u] = std::min(low[u], d[v]);
           push();
         }
@@ -133,6 +142,17 @@ Sample dfs_skeleton(const Array& A, bool cut) {
           }
           if (pi[u] == u && child_cnt[u] > 0.01) is_cut[u] = 1;
         }
+        if (bridge) {
+          for (std::int64_t w = 0; w < n; ++w) {
+            if (pi[w] == u) {
+              low[u] = std::min(low[u], low[w]);
+              if (low[w] > d[u]) {
+                is_bridge[u * n + w] = 1;
+                is_bridge[w * n + u] = 1;
+              }
+            }
+          }
+        }
         push();
         if (s_prev[u] == u) {
           if (s_prev[s_last] != s_last) throw std::logic_error("clrs: dfs stack inconsistent");
@@ -147,6 +167,8 @@ Sample dfs_skeleton(const Array& A, bool cut) {
   }
   if (cut)
     probes.output({{"is_cut", floats(is_cut)}});
+  else if (bridge)
+    probes.output({{"is_bridge", matrix(n, n, is_bridge, DType::float64)}});
   else
     probes.output({{"pi", ints(pi)}});
   return probes.finish();
@@ -154,8 +176,132 @@ Sample dfs_skeleton(const Array& A, bool cut) {
 
 }  // namespace
 
-Sample dfs(const Array& A) { return dfs_skeleton(A, false); }
-Sample articulation_points(const Array& A) { return dfs_skeleton(A, true); }
+Sample dfs(const Array& A) { return dfs_skeleton(A, DfsKind::dfs); }
+Sample articulation_points(const Array& A) { return dfs_skeleton(A, DfsKind::articulation_points); }
+Sample bridges(const Array& A) { return dfs_skeleton(A, DfsKind::bridges); }
+
+Sample topological_sort(const Array& A) {
+  ProbeRecorder probes(builtin_spec("topological_sort"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<int> color(static_cast<std::size_t>(n), 0);
+  auto topo = iota(n);
+  auto s_prev = iota(n);
+  std::int64_t topo_head = 0, s = 0, u = 0, v = 0, s_last = 0;
+  auto push = [&] {
+    probes.hint({{"topo_h", ints(topo)},
+                 {"topo_head_h", mask_one(topo_head, n)},
+                 {"color", array_cat(to_ints(color), 3)},
+                 {"s_prev", ints(s_prev)},
+                 {"s", mask_one(s, n)},
+                 {"u", mask_one(u, n)},
+                 {"v", mask_one(v, n)},
+                 {"s_last", mask_one(s_last, n)}});
+  };
+  for (s = 0; s < n; ++s) {
+    if (color[s] != 0) continue;
+    s_last = u = v = s;
+    push();
+    while (true) {
+      if (color[u] == 0) {
+        color[u] = 1;
+        push();
+      }
+      for (v = 0; v < n; ++v) {
+        if (A.values[u * n + v] != 0 && color[v] == 0) {
+          color[v] = 1;
+          s_prev[v] = s_last;
+          s_last = v;
+          push();
+          break;
+        }
+      }
+      if (v == n) v = n - 1;
+      if (s_last == u) {
+        color[u] = 2;
+        if (color[topo_head] == 2) topo[u] = topo_head;
+        topo_head = u;
+        push();
+        if (s_prev[u] == u) break;
+        const auto pr = s_prev[s_last];
+        s_prev[s_last] = s_last;
+        s_last = pr;
+      }
+      u = s_last;
+    }
+  }
+  probes.output({{"topo", ints(topo)}, {"topo_head", mask_one(topo_head, n)}});
+  return probes.finish();
+}
+
+Sample bellman_ford(const Array& A, std::int64_t s) {
+  ProbeRecorder probes(builtin_spec("bellman_ford"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0), msk(d);
+  auto pi = iota(n);
+  d[s] = 0;
+  msk[s] = 1;
+  while (true) {
+    const auto prev_d = d;
+    const auto prev_msk = msk;
+    probes.hint({{"pi_h", ints(pi)}, {"d", floats(prev_d)}, {"msk", floats(prev_msk)}});
+    for (std::int64_t u = 0; u < n; ++u)
+      for (std::int64_t v = 0; v < n; ++v) {
+        const double w = A.values[u * n + v];
+        if (prev_msk[u] == 1 && w != 0) {
+          if (msk[v] == 0 || prev_d[u] + w < d[v]) {
+            d[v] = prev_d[u] + w;
+            pi[v] = u;
+          }
+          msk[v] = 1;
+        }
+      }
+    if (d == prev_d) break;
+  }
+  probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
+
+Sample mst_prim(const Array& A, std::int64_t s) {
+  ProbeRecorder probes(builtin_spec("mst_prim"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
+  std::vector<double> key(static_cast<std::size_t>(n), 0.0), mark(key), in_queue(key);
+  auto pi = iota(n);
+  key[s] = 0;
+  in_queue[s] = 1;
+  auto push = [&](std::int64_t u) {
+    probes.hint({{"pi_h", ints(pi)}, {"key", floats(key)}, {"mark", floats(mark)}, {"in_queue", floats(in_queue)},
+                 {"u", mask_one(u, n)}});
+  };
+  push(s);
+  for (std::int64_t step = 0; step < n; ++step) {
+    std::int64_t u = 0;  // argsort(key + (1 - in_queue) * 1e9)[0]
+    double best = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double k = key[i] + (1.0 - in_queue[i]) * 1e9;
+      if (i == 0 || k < best) {
+        best = k;
+        u = i;
+      }
+    }
+    if (in_queue[u] == 0) break;
+    mark[u] = 1;
+    in_queue[u] = 0;
+    for (std::int64_t v = 0; v < n; ++v) {
+      const double w = A.values[u * n + v];
+      if (w != 0 && mark[v] == 0 && (in_queue[v] == 0 || w < key[v])) {
+        pi[v] = u;
+        key[v] = w;
+        in_queue[v] = 1;
+      }
+    }
+    push(u);
+  }
+  probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
 
 Sample floyd_warshall(const Array& A) {
   ProbeRecorder probes(builtin_spec("floyd_warshall"));
