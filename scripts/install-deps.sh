@@ -12,6 +12,8 @@ packages=(
   libfmt-dev catch2 libcli11-dev libspdlog-dev nlohmann-json3-dev libsqlite3-dev
   libcurl4-openssl-dev libtomlplusplus-dev
   libcpp-httplib-dev       # tests only: a fake OpenAI-compatible server
+  libpcre2-dev libicu-dev  # the tokenizer.json tokenizer: pre-tokenizer patterns, NFC
+  nodejs                   # tests only: the tokenizers reference (tests/tokenizer_parity)
   python3-torch   # benchmark anchor only (bench/)
 )
 
@@ -21,11 +23,24 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Test-only npm packages of the tokenizer parity test, pinned by its
+# package-lock.json.
+parity_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/tokenizer_parity"
+if [ ! -d "$parity_dir/node_modules" ]; then
+  if ! command -v npm >/dev/null; then  # Debian's nodejs comes without npm (NodeSource's has it)
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+  fi
+  echo "install-deps: npm ci in $parity_dir"
+  (cd "$parity_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

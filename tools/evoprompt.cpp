@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "jit_model.hpp"
+#include "lm_commands.hpp"
 #include "run_commands.hpp"
 #include "worker_main.hpp"
 #include "worker_pool.hpp"
@@ -373,6 +374,7 @@ int main(int argc, char** argv) {
   std::vector<engine::SeedProgram> seed_programs;
   for (const auto& s : mnist1d_seeds()) seed_programs.push_back({s.name, s.source});
   cli::add_run_commands(app, &exit_code, seed_programs);
+  evoprompt::cli::add_lm_commands(app, &exit_code);
   // The worker side of WorkerPool: started by evoprompt itself, never by users.
   auto* worker = app.add_subcommand("__worker", "");
   worker->group("");
