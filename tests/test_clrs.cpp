@@ -262,6 +262,19 @@ CLRS_GOLDEN(topological_sort)
 CLRS_GOLDEN(bellman_ford)
 CLRS_GOLDEN(mst_prim)
 
+// The remaining eleven.
+CLRS_GOLDEN(binary_search)
+CLRS_GOLDEN(minimum)
+CLRS_GOLDEN(task_scheduling)
+CLRS_GOLDEN(matrix_chain_order)
+CLRS_GOLDEN(lcs_length)
+CLRS_GOLDEN(optimal_bst)
+CLRS_GOLDEN(quickselect)
+CLRS_GOLDEN(kmp_matcher)
+CLRS_GOLDEN(dag_shortest_paths)
+CLRS_GOLDEN(strongly_connected_components)
+CLRS_GOLDEN(jarvis_march, 1e-12)  // numpy's SVML cos/sin, as for graham_scan
+
 namespace {
 
 // The input probes the reference algorithm would record from sampled data,

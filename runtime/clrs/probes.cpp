@@ -111,6 +111,28 @@ Array strings_pi(std::int64_t t, std::int64_t p, const std::vector<std::int64_t>
   return ints(v);
 }
 
+Array strings_pair(const std::vector<double>& table, std::int64_t t, std::int64_t p) {
+  const auto n = t + p;
+  Array a{DType::float64, {n, n}, std::vector<double>(static_cast<std::size_t>(n * n), 0.0)};
+  for (std::int64_t i = 0; i < t; ++i)
+    for (std::int64_t j = 0; j < p; ++j) a.values[i * n + t + j] = table[i * p + j];
+  return a;
+}
+
+Array strings_pair_cat(const std::vector<std::int64_t>& table, std::int64_t t, std::int64_t p,
+                       std::int64_t classes) {
+  const auto n = t + p, c = classes + 1;
+  Array a{DType::float64, {n, n, c}, std::vector<double>(static_cast<std::size_t>(n * n * c), 0.0)};
+  auto at = [&](std::int64_t i, std::int64_t j, std::int64_t k) -> double& { return a.values[(i * n + j) * c + k]; };
+  for (std::int64_t i = 0; i < t; ++i)
+    for (std::int64_t j = 0; j < p; ++j) at(i, t + j, table[i * p + j]) = 1.0;
+  for (std::int64_t i = 0; i < t; ++i)
+    for (std::int64_t j = 0; j < t; ++j) at(i, j, classes) = -1.0;
+  for (std::int64_t j = 0; j < p; ++j)
+    for (std::int64_t x = 0; x < n; ++x) at(t + j, x, classes) = -1.0;
+  return a;
+}
+
 const DataPoint& Sample::get(const std::string& probe) const {
   for (const auto* group : {&inputs, &outputs, &hints})
     for (const auto& dp : *group)

@@ -45,6 +45,13 @@ Array strings_id(std::int64_t t, std::int64_t p);    // 0 on the text, 1 on the 
 Array strings_pos(std::int64_t t, std::int64_t p);   // i/t then j/p
 Array strings_pred(std::int64_t t, std::int64_t p);  // predecessor chains of each segment, int64
 Array strings_pi(std::int64_t t, std::int64_t p, const std::vector<std::int64_t>& pi);
+// A t x p table (row-major) placed in the text-rows / pattern-columns block of
+// a (t+p) x (t+p) edge probe, zero elsewhere; float64.
+Array strings_pair(const std::vector<double>& table, std::int64_t t, std::int64_t p);
+// The same block as (t+p) x (t+p) x (classes+1) one-hot categories; every
+// cell outside the block gets -1 (masked) in the extra last class.
+Array strings_pair_cat(const std::vector<std::int64_t>& table, std::int64_t t, std::int64_t p,
+                       std::int64_t classes);
 
 struct DataPoint {
   ProbeSpec spec;

@@ -267,6 +267,22 @@ const std::map<std::string, Runner>& runners() {
       {"bellman_ford", [](const SampledData& d) { return A::bellman_ford(d.graph, d.source); }},
       {"mst_prim", [](const SampledData& d) { return A::mst_prim(d.graph, d.source); }},
       {"graham_scan", [](const SampledData& d) { return A::graham_scan(d.sequences.at(0), d.sequences.at(1)); }},
+      {"jarvis_march", [](const SampledData& d) { return A::jarvis_march(d.sequences.at(0), d.sequences.at(1)); }},
+      {"minimum", [](const SampledData& d) { return A::minimum(d.sequences.at(0)); }},
+      {"binary_search", [](const SampledData& d) { return A::binary_search(d.sequences.at(0), d.target); }},
+      {"quickselect", [](const SampledData& d) { return A::quickselect(d.sequences.at(0)); }},
+      {"task_scheduling",
+       [](const SampledData& d) {
+         const auto& dl = d.sequences.at(0);  // integer deadlines held as doubles
+         return A::task_scheduling(std::vector<std::int64_t>(dl.begin(), dl.end()), d.sequences.at(1));
+       }},
+      {"matrix_chain_order", [](const SampledData& d) { return A::matrix_chain_order(d.sequences.at(0)); }},
+      {"lcs_length", [](const SampledData& d) { return A::lcs_length(d.strings.at(0), d.strings.at(1)); }},
+      {"optimal_bst", [](const SampledData& d) { return A::optimal_bst(d.sequences.at(0), d.sequences.at(1)); }},
+      {"kmp_matcher", [](const SampledData& d) { return A::kmp_matcher(d.strings.at(0), d.strings.at(1)); }},
+      {"dag_shortest_paths", [](const SampledData& d) { return A::dag_shortest_paths(d.graph, d.source); }},
+      {"strongly_connected_components",
+       [](const SampledData& d) { return A::strongly_connected_components(d.graph); }},
   };
   return m;
 }

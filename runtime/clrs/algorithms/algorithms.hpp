@@ -16,9 +16,19 @@ Sample heapsort(std::vector<double> A);
 Sample quicksort(std::vector<double> A);
 Sample find_maximum_subarray_kadane(const std::vector<double>& A);
 Sample activity_selector(const std::vector<double>& s, const std::vector<double>& f);
+Sample task_scheduling(const std::vector<std::int64_t>& d, const std::vector<double>& w);
+Sample minimum(const std::vector<double>& A);
+Sample binary_search(const std::vector<double>& A, double x);  // A sorted
+Sample quickselect(std::vector<double> A);                     // the median, index n / 2
+
+// Dynamic programming.
+Sample matrix_chain_order(const std::vector<double>& p);
+Sample lcs_length(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y);
+Sample optimal_bst(const std::vector<double>& p, const std::vector<double>& q);  // |q| = |p| + 1
 
 // Strings: T the haystack, P the needle, over a 4-letter alphabet.
 Sample naive_string_matcher(const std::vector<std::int64_t>& T, const std::vector<std::int64_t>& P);
+Sample kmp_matcher(const std::vector<std::int64_t>& T, const std::vector<std::int64_t>& P);
 
 // Graphs: A is n x n.
 Sample bfs(const Array& A, std::int64_t s);
@@ -31,9 +41,12 @@ Sample bridges(const Array& A);
 Sample topological_sort(const Array& A);
 Sample bellman_ford(const Array& A, std::int64_t s);
 Sample mst_prim(const Array& A, std::int64_t s);
+Sample dag_shortest_paths(const Array& A, std::int64_t s);
+Sample strongly_connected_components(const Array& A);
 
 // Geometry.
 Sample segments_intersect(const std::vector<double>& xs, const std::vector<double>& ys);
 Sample graham_scan(const std::vector<double>& xs, const std::vector<double>& ys);
+Sample jarvis_march(const std::vector<double>& xs, const std::vector<double>& ys);
 
 }  // namespace evoprompt::clrs::algorithms

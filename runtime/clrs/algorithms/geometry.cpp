@@ -104,4 +104,48 @@ Sample graham_scan(const std::vector<double>& xs, const std::vector<double>& ys)
   return probes.finish();
 }
 
+Sample jarvis_march(const std::vector<double>& xs, const std::vector<double>& ys) {
+  ProbeRecorder probes(builtin_spec("jarvis_march"));
+  const auto n = static_cast<std::int64_t>(xs.size());
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  const auto pred = array_probe(order);
+  std::vector<double> in_hull(static_cast<std::size_t>(n), 0.0);
+  probes.input({{"pos", positions(n)}, {"x", floats(xs)}, {"y", floats(ys)}});
+  std::int64_t best = 0, last_point = 0, endpoint = 0;
+  auto push = [&](std::int64_t i, std::int64_t phase) {
+    probes.hint({{"pred_h", pred},
+                 {"in_hull_h", floats(in_hull)},
+                 {"best", mask_one(best, n)},
+                 {"last_point", mask_one(last_point, n)},
+                 {"endpoint", mask_one(endpoint, n)},
+                 {"i", mask_one(i, n)},
+                 {"phase", mask_one(phase, 2)}});
+  };
+  push(0, 0);
+  auto ccw = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
+    if (k == i || k == j) return false;
+    return ((xs[j] - xs[i]) * (ys[k] - ys[i]) - (ys[j] - ys[i]) * (xs[k] - xs[i])) <= 0;
+  };
+  for (std::int64_t i = 0; i < n; ++i)
+    if (ys[i] < ys[best] || (ys[i] == ys[best] && xs[i] < xs[best])) best = i;
+  in_hull[best] = 1;
+  last_point = best;
+  endpoint = 0;
+  push(0, 1);
+  while (true) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (endpoint == last_point || ccw(last_point, endpoint, i)) endpoint = i;
+      push(i, 1);
+    }
+    if (in_hull[endpoint] > 0) break;
+    in_hull[endpoint] = 1;
+    last_point = endpoint;
+    endpoint = 0;
+    push(0, 1);
+  }
+  probes.output({{"in_hull", floats(in_hull)}});
+  return probes.finish();
+}
+
 }  // namespace evoprompt::clrs::algorithms

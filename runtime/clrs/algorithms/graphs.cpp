@@ -448,4 +448,166 @@ Sample mst_kruskal(const Array& A) {
   return probes.finish();
 }
 
+Sample dag_shortest_paths(const Array& A, std::int64_t s) {
+  ProbeRecorder probes(builtin_spec("dag_shortest_paths"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
+  auto pi = iota(n);
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0), mark(d);
+  std::vector<int> color(static_cast<std::size_t>(n), 0);
+  auto topo = iota(n);
+  auto s_prev = iota(n);
+  std::int64_t topo_head = 0, s_last = s, u = s, v = s;
+  auto push = [&](std::int64_t phase) {
+    probes.hint({{"pi_h", ints(pi)},
+                 {"d", floats(d)},
+                 {"mark", floats(mark)},
+                 {"topo_h", ints(topo)},
+                 {"topo_head_h", mask_one(topo_head, n)},
+                 {"color", array_cat(to_ints(color), 3)},
+                 {"s_prev", ints(s_prev)},
+                 {"u", mask_one(u, n)},
+                 {"v", mask_one(v, n)},
+                 {"s_last", mask_one(s_last, n)},
+                 {"phase", scalar_i(phase)}});
+  };
+  push(0);
+  // Phase 0: the topological order of the nodes reachable from s (one DFS).
+  while (true) {
+    if (color[u] == 0) {
+      color[u] = 1;
+      push(0);
+    }
+    for (v = 0; v < n; ++v) {
+      if (A.values[u * n + v] != 0 && color[v] == 0) {
+        color[v] = 1;
+        s_prev[v] = s_last;
+        s_last = v;
+        push(0);
+        break;
+      }
+    }
+    if (v == n) v = n - 1;
+    if (s_last == u) {
+      color[u] = 2;
+      if (color[topo_head] == 2) topo[u] = topo_head;
+      topo_head = u;
+      push(0);
+      if (s_prev[u] == u) {
+        if (s_prev[s_last] != s_last) throw std::logic_error("clrs: dag_shortest_paths stack inconsistent");
+        break;
+      }
+      const auto pr = s_prev[s_last];
+      s_prev[s_last] = s_last;
+      s_last = pr;
+    }
+    u = s_last;
+  }
+  if (topo_head != s) throw std::logic_error("clrs: dag_shortest_paths: the order does not start at s");
+  // Phase 1: relax the out-edges in topological order.
+  d[topo_head] = 0;
+  mark[topo_head] = 1;
+  while (topo[topo_head] != topo_head) {
+    const auto i = topo_head;
+    mark[topo_head] = 1;
+    push(1);
+    for (std::int64_t j = 0; j < n; ++j) {
+      const double w = A.values[i * n + j];
+      if (w != 0.0 && (mark[j] == 0 || d[i] + w < d[j])) {
+        d[j] = d[i] + w;
+        pi[j] = i;
+        mark[j] = 1;
+      }
+    }
+    topo_head = topo[topo_head];
+  }
+  push(1);
+  probes.output({{"pi", ints(pi)}});
+  return probes.finish();
+}
+
+Sample strongly_connected_components(const Array& A) {
+  ProbeRecorder probes(builtin_spec("strongly_connected_components"));
+  const auto n = nodes_of(A);
+  probes.input({{"pos", positions(n)}, {"A", A}, {"adj", graph_probe(A)}});
+  auto scc_id = iota(n);
+  std::vector<int> color(static_cast<std::size_t>(n), 0);
+  std::vector<double> d(static_cast<std::size_t>(n), 0.0), f(d);
+  auto s_prev = iota(n);
+  double time = 0;
+  bool time_is_int = true;  // the reference starts from the int 0
+  Array A_t = A;
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) A_t.values[i * n + j] = A.values[j * n + i];
+  const auto A_t_probe = graph_probe(A_t);
+  std::int64_t s = 0, u = 0, v = 0, s_last = 0;
+  auto push = [&](std::int64_t phase) {
+    probes.hint({{"scc_id_h", ints(scc_id)},
+                 {"A_t", A_t_probe},
+                 {"color", array_cat(to_ints(color), 3)},
+                 {"d", floats(d)},
+                 {"f", floats(f)},
+                 {"s_prev", ints(s_prev)},
+                 {"s", mask_one(s, n)},
+                 {"u", mask_one(u, n)},
+                 {"v", mask_one(v, n)},
+                 {"s_last", mask_one(s_last, n)},
+                 {"time", time_is_int ? scalar_i(static_cast<std::int64_t>(time)) : scalar_f(time)},
+                 {"phase", scalar_i(phase)}});
+  };
+  // One DFS from s over `G` (A in phase 0, A^T in phase 1).
+  auto visit = [&](const Array& G, std::int64_t phase) {
+    s_last = u = v = s;
+    push(phase);
+    while (true) {
+      if (phase == 1) scc_id[u] = s;
+      if (color[u] == 0 || d[u] == 0.0) {
+        time += 0.01;
+        time_is_int = false;
+        d[u] = time;
+        color[u] = 1;
+        push(phase);
+      }
+      for (v = 0; v < n; ++v) {
+        if (G.values[u * n + v] != 0 && color[v] == 0) {
+          color[v] = 1;
+          s_prev[v] = s_last;
+          s_last = v;
+          push(phase);
+          break;
+        }
+      }
+      if (v == n) v = n - 1;
+      if (s_last == u) {
+        color[u] = 2;
+        time += 0.01;
+        time_is_int = false;
+        f[u] = time;
+        push(phase);
+        if (s_prev[u] == u) {
+          if (s_prev[s_last] != s_last) throw std::logic_error("clrs: scc stack inconsistent");
+          break;
+        }
+        const auto pr = s_prev[s_last];
+        s_prev[s_last] = s_last;
+        s_last = pr;
+      }
+      u = s_last;
+    }
+  };
+  for (s = 0; s < n; ++s)
+    if (color[s] == 0) visit(A, 0);
+  std::fill(color.begin(), color.end(), 0);
+  s_prev = iota(n);
+  // argsort(-f): by decreasing finishing time (all distinct).
+  auto order = iota(n);
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return -f[a] < -f[b]; });
+  for (const auto node : order) {
+    s = node;
+    if (color[s] == 0) visit(A_t, 1);
+  }
+  probes.output({{"scc_id", ints(scc_id)}});
+  return probes.finish();
+}
+
 }  // namespace evoprompt::clrs::algorithms
