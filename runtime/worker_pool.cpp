@@ -125,6 +125,9 @@ WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options))
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (options_.executable.empty()) options_.executable = self_executable();
+  // A worker that dies while we write to it must give EPIPE (and a verdict),
+  // not kill the driver.
+  std::signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < options_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>());
     workers_.back()->info.slot = i;
