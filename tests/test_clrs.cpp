@@ -337,3 +337,311 @@ TEST_CASE("clrs: every sampler class draws the golden inputs of the algorithms n
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// A hand-checked execution.
+
+TEST_CASE("clrs: bfs on a hand-made 5-node graph, every hint step derived by hand", "[clrs]") {
+  // Undirected edges 0-1, 0-2, 1-3, 2-3, 3-4; source 0.
+  //
+  //   1 --- 3 --- 4
+  //   |     |
+  //   0 --- 2
+  //
+  // The reference BFS relaxes all edges (i, j) with i reached at the start of
+  // the step, in row-major order, and sets pi[j] = i only while pi[j] == j
+  // (and j != s): a node's parent is the lowest-index reached neighbour.
+  //   step 0: reach {0}            pi [0 1 2 3 4]  (the initial state)
+  //   step 1: reach {0 1 2}        pi [0 0 0 3 4]  (0 reaches 1 and 2)
+  //   step 2: reach {0 1 2 3}      pi [0 0 0 1 4]  (1 reaches 3 before 2 does)
+  //   step 3: reach {0 1 2 3 4}    pi [0 0 0 1 3]  (3 reaches 4)
+  //   then nothing changes: the loop stops without pushing; T = 4.
+  // Output pi = [0 0 0 1 3].
+  const std::int64_t n = 5;
+  std::vector<double> a(n * n, 0.0);
+  for (const auto& [u, v] : std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 3}, {2, 3}, {3, 4}}) {
+    a[u * n + v] = 1;
+    a[v * n + u] = 1;
+  }
+  SampledData d;
+  d.graph = matrix(n, n, a, DType::int64);
+  d.source = 0;
+  const auto s = run_algorithm("bfs", d);
+  REQUIRE(s.length == 4);
+  CHECK(s.get("pos").data.values == std::vector<double>{0, 1.0 / 5, 2.0 / 5, 3.0 / 5, 4.0 / 5});
+  CHECK(s.get("s").data.values == std::vector<double>{1, 0, 0, 0, 0});
+  CHECK(s.get("A").data.dtype == DType::int64);
+  auto adj = a;
+  for (int i = 0; i < n; ++i) adj[i * n + i] = 1;
+  CHECK(s.get("adj").data.values == adj);
+  CHECK(s.get("reach_h").data.values == std::vector<double>{1, 0, 0, 0, 0,  //
+                                                            1, 1, 1, 0, 0,  //
+                                                            1, 1, 1, 1, 0,  //
+                                                            1, 1, 1, 1, 1});
+  CHECK(s.get("pi_h").data.values == std::vector<double>{0, 1, 2, 3, 4,  //
+                                                         0, 0, 0, 3, 4,  //
+                                                         0, 0, 0, 1, 4,  //
+                                                         0, 0, 0, 1, 3});
+  CHECK(s.get("pi").data.values == std::vector<double>{0, 0, 0, 1, 3});
+  CHECK(s.get("pi").data.dtype == DType::int64);
+}
+
+// ---------------------------------------------------------------------------
+// Batching and the training pipeline's post-processing.
+
+#include "clrs/batch.hpp"
+#include "clrs/training.hpp"
+
+namespace {
+
+std::vector<Sample> first_samples(const std::string& algo, int count, std::uint32_t seed = 1, std::int64_t n = 16) {
+  Sampler s(algo, seed, n);
+  std::vector<Sample> v;
+  for (int i = 0; i < count; ++i) v.push_back(s.next());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("clrs batch: bfs samples stack to [B, ...] and hints pad to [T_max, B, ...] with zeros", "[clrs][batch]") {
+  const auto samples = first_samples("bfs", 3);  // T = 4, 5, 4
+  const auto b = make_batch(samples);
+  REQUIRE(b.size() == 3);
+  CHECK(b.lengths == std::vector<std::int64_t>{4, 5, 4});
+  CHECK(b.max_steps() == 5);
+  const auto& A = b.get("A").data;
+  CHECK(A.shape == std::vector<std::int64_t>{3, 16, 16});
+  CHECK(A.dtype == DType::int64);  // numpy concatenation keeps the dtype
+  CHECK(b.get("pi").data.shape == std::vector<std::int64_t>{3, 16});
+  CHECK(b.get("pi").data.dtype == DType::int64);
+  const auto& pi_h = b.get("pi_h").data;
+  CHECK(pi_h.shape == std::vector<std::int64_t>{5, 3, 16});
+  CHECK(pi_h.dtype == DType::float64);  // the zero padding is float64
+  for (int k = 0; k < 3; ++k) {
+    const auto& own = samples[k].get("pi_h").data;
+    for (std::int64_t t = 0; t < 5; ++t)
+      for (int i = 0; i < 16; ++i) {
+        const double want = t < samples[k].length ? own.values[t * 16 + i] : 0.0;
+        CHECK(pi_h.values[(t * 3 + k) * 16 + i] == want);
+      }
+    for (int i = 0; i < 256; ++i) CHECK(A.values[k * 256 + i] == samples[k].get("A").data.values[i]);
+  }
+  // The padding rows of samples 0 and 2 (t = 4) are all zero, reach_h too.
+  const auto& reach = b.get("reach_h").data;
+  for (int i = 0; i < 16; ++i) {
+    CHECK(reach.values[(4 * 3 + 0) * 16 + i] == 0.0);
+    CHECK(reach.values[(4 * 3 + 2) * 16 + i] == 0.0);
+  }
+  // min_steps pads further (the on-the-fly sampler's max steps).
+  BatchOptions o;
+  o.min_steps = 9;
+  CHECK(make_batch(samples, o).get("pi_h").data.shape == std::vector<std::int64_t>{9, 3, 16});
+  // Graph hints and edge hints: jarvis_march (T 120, 137, 154), lcs_length b_h.
+  CHECK(make_batch(first_samples("jarvis_march", 3)).get("phase").data.shape ==
+        std::vector<std::int64_t>{154, 3, 2});
+  const auto lcs = make_batch(first_samples("lcs_length", 3));  // T 9, 8, 9
+  CHECK(lcs.get("b_h").data.shape == std::vector<std::int64_t>{9, 3, 16, 16, 4});
+  CHECK(lcs.get("key").data.shape == std::vector<std::int64_t>{3, 16, 4});
+  CHECK_THROWS(make_batch({samples[0], first_samples("dfs", 1)[0]}));
+  CHECK_THROWS(make_batch({samples[0], first_samples("bfs", 1, 3, 64)[0]}));
+}
+
+TEST_CASE("clrs batch: pred_h becomes a pred input for the 11 static-pred algorithms", "[clrs][batch]") {
+  BatchOptions o;
+  o.pred_as_input = true;
+  const auto b = make_batch(first_samples("binary_search", 2), o);
+  CHECK_THROWS_AS(b.get("pred_h"), std::out_of_range);
+  const auto& pred = b.get("pred");
+  CHECK(pred.spec.stage == Stage::input);
+  CHECK(pred.spec.type == Type::pointer);
+  CHECK(b.inputs.back().name() == "pred");
+  CHECK(pred.data.shape == std::vector<std::int64_t>{2, 16});
+  for (int k = 0; k < 2; ++k)
+    for (int i = 0; i < 16; ++i) CHECK(pred.data.values[k * 16 + i] == (i == 0 ? 0 : i - 1));
+  // Sorts keep their changing pred_h.
+  CHECK_NOTHROW(make_batch(first_samples("insertion_sort", 2), o).get("pred_h"));
+  auto sorts = make_batch(first_samples("insertion_sort", 2));
+  CHECK_THROWS(process_pred_as_input(sorts));
+  const auto spec = processed_spec(builtin_spec("binary_search"), true, true);
+  std::vector<std::string> names;
+  for (const auto& p : spec.probes) names.push_back(p.name);
+  CHECK(names == std::vector<std::string>{"pos", "key", "target", "return", "pred", "low", "high", "mid"});
+  CHECK(spec.find("pred")->stage == Stage::input);
+  CHECK(pred_as_input_algorithm("jarvis_march"));
+  CHECK(!pred_as_input_algorithm("graham_scan"));
+}
+
+TEST_CASE("clrs batch: the permutation rewrite of a sort's pred on known tiny cases", "[clrs][batch]") {
+  // Predecessors [2, 1, 1]: node 1 is first (points to itself), then 2, then
+  // 0; nobody points to 0, the last. Rewired: 1 points to 0.
+  std::vector<double> mask;
+  CHECK(cyclic_permutation({2, 1, 1}, mask) == std::vector<double>{0, 0, 1,  //
+                                                                   1, 0, 0,  //
+                                                                   0, 1, 0});
+  CHECK(mask == std::vector<double>{0, 1, 0});
+  // insertion_sort of keys 0.3 0.1 0.4 0.2: order 1, 3, 0, 2, so pred =
+  // [3, 1, 0, 1] (1 first), 2 last; the cyclic pointers are [3, 2, 0, 1].
+  SampledData keys;
+  keys.sequences = {{0.3, 0.1, 0.4, 0.2}};
+  const auto s = run_algorithm("insertion_sort", keys);
+  CHECK(s.get("pred").data.values == std::vector<double>{3, 1, 0, 1});
+  BatchOptions o;
+  o.process_permutations = true;
+  const auto b = make_batch({s}, o);
+  const auto& pred = b.get("pred");
+  CHECK(pred.spec.type == Type::permutation_pointer);
+  CHECK(pred.data.shape == std::vector<std::int64_t>{1, 4, 4});
+  CHECK(pred.data.values == std::vector<double>{0, 0, 0, 1,  //
+                                                0, 0, 1, 0,  //
+                                                1, 0, 0, 0,  //
+                                                0, 1, 0, 0});
+  const auto& pm = b.get("pred_mask");
+  CHECK(pm.spec.type == Type::mask_one);
+  CHECK(pm.spec.stage == Stage::output);
+  CHECK(pm.data.values == std::vector<double>{0, 1, 0, 0});
+  CHECK(b.outputs.size() == 2);
+  // Without enforcement the output is a plain pointer.
+  o.enforce_permutations = false;
+  const auto plain = make_batch({s}, o);
+  CHECK(plain.get("pred").spec.type == Type::pointer);
+  CHECK(plain.get("pred").data.values == std::vector<double>{3, 1, 0, 1});
+  // Every row of a real batch is a permutation matrix.
+  o.enforce_permutations = true;
+  const auto hb = make_batch(first_samples("heapsort", 3), o);
+  const auto& P = hb.get("pred").data;
+  for (int k = 0; k < 3; ++k)
+    for (int c = 0; c < 16; ++c) {
+      double row = 0, col = 0;
+      for (int r = 0; r < 16; ++r) {
+        row += P.values[(k * 16 + c) * 16 + r];
+        col += P.values[(k * 16 + r) * 16 + c];
+      }
+      CHECK(row == 1.0);
+      CHECK(col == 1.0);
+    }
+}
+
+TEST_CASE("clrs batch: random pos sorts uniform draws within each segment", "[clrs][batch]") {
+  auto b = make_batch(first_samples("lcs_length", 2));  // pos: i/8 on x, j/8 on y
+  NumpyRandom rng(5), ref(5);
+  randomize_pos(b, rng);
+  std::vector<double> u(32);
+  for (auto& x : u) x = ref.rand();
+  for (int k = 0; k < 2; ++k)
+    for (int seg = 0; seg < 2; ++seg) {
+      std::vector<double> want(u.begin() + k * 16 + seg * 8, u.begin() + k * 16 + seg * 8 + 8);
+      std::sort(want.begin(), want.end());
+      for (int i = 0; i < 8; ++i) CHECK(b.get("pos").data.values[k * 16 + seg * 8 + i] == want[i]);
+    }
+  CHECK(rng.next_uint32() == ref.next_uint32());
+}
+
+// ---------------------------------------------------------------------------
+// Splits and the on-the-fly training data.
+
+TEST_CASE("clrs splits: the official split streams, with their sizes", "[clrs][splits]") {
+  CHECK(SplitSampler("bfs", "train").size() == 1000);
+  CHECK(SplitSampler("bfs", "val").size() == 32);
+  CHECK(SplitSampler("minimum", "test").size() == 2048);
+  CHECK(SplitSampler("find_maximum_subarray_kadane", "val").size() == 1024);
+  const auto first = clrs30_dataset("bfs", "train", 3);
+  REQUIRE(first.size() == 3);
+  CHECK(first[2].get("A").data.values == clrs30_sample("bfs", "train", 2).get("A").data.values);
+  CHECK(first[1].length == 5);  // the golden train_n16_1
+  const auto test = clrs30_dataset("segments_intersect", "test");
+  CHECK(test.size() == 2048);
+  CHECK(test.front().num_nodes() == 4);
+  SplitSampler one("bfs", "val");
+  for (int i = 0; i < 32; ++i) one.next();
+  CHECK(one.done());
+  CHECK_THROWS_AS(one.next(), std::out_of_range);
+  CHECK_THROWS_AS(SplitSampler("bfs", "dev"), std::invalid_argument);
+}
+
+TEST_CASE("clrs training: run.py's sampler seeds, lengths and kwargs (Ibarz et al.)", "[clrs][splits]") {
+  // np.random.RandomState(42).randint(2**32), six times (numpy 1.24).
+  const std::vector<std::uint32_t> seeds = {1608637542u, 3421126067u, 4083286876u,
+                                            787846414u,  3143890026u, 3348747335u};
+  const auto bfs = ibarz_setup("bfs");
+  REQUIRE(bfs.train.size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(bfs.train[i].seed == seeds[i]);
+    CHECK(bfs.train[i].num_samples == -1);
+  }
+  CHECK(bfs.train[0].length == 4);
+  CHECK(bfs.train[4].length == 16);
+  CHECK(bfs.val.seed == seeds[5]);
+  CHECK(bfs.val.length == 16);
+  CHECK(bfs.val.num_samples == 64);
+  const auto& p = bfs.train[0].kwargs.at("p");
+  REQUIRE(p.size() == 9);
+  CHECK(p[2].get<double>() == 0.30000000000000004);
+  CHECK(p[8].get<double>() == 0.9);
+  CHECK(!bfs.train[0].kwargs.contains("length_needle"));
+  CHECK(ibarz_setup("bridges").train[0].kwargs.at("p")[8].get<double>() == 0.45);
+  CHECK(ibarz_setup("insertion_sort").train[0].kwargs.empty());
+  CHECK(ibarz_setup("minimum").val.num_samples == 4096);
+  const auto kmp = ibarz_setup("kmp_matcher");
+  REQUIRE(kmp.train.size() == 1);
+  CHECK(kmp.train[0].length == 20);
+  CHECK(kmp.train[0].seed == seeds[0]);
+  CHECK(kmp.train[0].kwargs == nlohmann::json{{"length_needle", -8}});
+  CHECK(kmp.val.seed == seeds[1]);
+  CHECK(kmp.val.length == 20);
+}
+
+TEST_CASE("clrs training: the on-the-fly stream is deterministic and has run.py's shapes", "[clrs][splits]") {
+  TrainingSettings st;
+  st.warmup_samples = 30;  // 1000 upstream; fewer keeps the test fast
+  st.batch_size = 4;
+  TrainingData a("insertion_sort", st), b("insertion_sort", st);
+  const std::vector<std::int64_t> lengths{4, 7, 11, 13, 16, 4};
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    const auto x = a.next_train(), y = b.next_train();
+    INFO("batch " << i);
+    CHECK(x.get("pos").data.shape == std::vector<std::int64_t>{4, lengths[i]});
+    CHECK(x.get("pos").data.values == y.get("pos").data.values);
+    CHECK(x.get("key").data.values == y.get("key").data.values);
+    CHECK(x.get("pred_h").data.values == y.get("pred_h").data.values);
+    CHECK(x.max_steps() >= lengths[i]);  // insertion sort: T = n
+    CHECK(x.get("pred").spec.type == Type::permutation_pointer);
+    CHECK(x.get("pred_mask").data.shape == std::vector<std::int64_t>{4, lengths[i]});
+    const auto& pos = x.get("pos").data.values;
+    for (std::int64_t k = 0; k < 4; ++k)
+      for (std::int64_t j = 1; j < lengths[i]; ++j) CHECK(pos[k * lengths[i] + j - 1] <= pos[k * lengths[i] + j]);
+  }
+  // Another master seed changes everything.
+  TrainingData fresh("insertion_sort", st);
+  st.seed = 7;
+  TrainingData c("insertion_sort", st);
+  CHECK(c.setup().train[0].seed != fresh.setup().train[0].seed);
+  CHECK(c.next_train().get("key").data.values != fresh.next_train().get("key").data.values);
+
+  // Val: a fixed set of 64 samples at n = 16, batches drawn with replacement.
+  TrainingSettings sv;
+  sv.track_max_steps = false;
+  sv.val_batch_size = 8;
+  TrainingData v("binary_search", sv);
+  CHECK(v.val_set().size() == 64 * 64);
+  const auto vb = v.next_val();
+  CHECK(vb.size() == 8);
+  CHECK(vb.get("pred").spec.stage == Stage::input);  // pred as input
+  CHECK(vb.get("key").data.shape == std::vector<std::int64_t>{8, 16});
+
+  // The matchers: one train sampler at 20 nodes, needles of 1..8.
+  TrainingSettings sm;
+  sm.warmup_samples = 10;
+  sm.batch_size = 16;
+  TrainingData m("kmp_matcher", sm);
+  for (int i = 0; i < 3; ++i) {
+    const auto mb = m.next_train();
+    CHECK(mb.get("key").data.shape == std::vector<std::int64_t>{16, 20, 4});
+    const auto& str = mb.get("string").data.values;
+    for (int k = 0; k < 16; ++k) {
+      int needle = 0;
+      for (int j = 0; j < 20; ++j) needle += static_cast<int>(str[k * 20 + j]);
+      CHECK(needle >= 1);
+      CHECK(needle <= 8);
+    }
+  }
+}
