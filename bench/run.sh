@@ -7,6 +7,9 @@
 # jit_compile: median per-child JIT compile latency (after the one-time prelude) over the seeds
 # and the corpus's accepted children, against g++ -O2 and clang++-19 (same prelude) subprocesses
 # plus dlopen on the first ANCHOR_CHILDREN children; and RSS growth per child over RSS_COMPILES.
+# evolve_workers: wall time of one small mutate evolution (4 seeds + 8 children, 500 steps) with
+# the default worker processes (one per core, one thread each), against the same run evaluated
+# in-process with libtorch using every core.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -29,7 +32,21 @@ done
 
 compile_json=$("$build/bench/evoprompt_bench_compile" "$here/../tests/jit_corpus" "$anchor_children" "$rss_compiles")
 
-"$python" - "$results" "$compile_json" <<'PY'
+runs=$(mktemp -d)
+trap 'rm -f "$results"; rm -rf "$runs"' EXIT
+evolve_s() {  # evolve_s NAME FLAGS...: wall seconds of one small evolution
+  local name=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$build/tools/evoprompt" evolve --run "$runs/$name" --data "$data" --rounds 1 --prompts 2 --samples 4 \
+    --steps 500 --eval-every 100 "$@" >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc
+}
+in_process_s=$(evolve_s in_process --in-process --threads "$(nproc)")
+workers_s=$(evolve_s workers)
+
+"$python" - "$results" "$compile_json" "$in_process_s" "$workers_s" "$(nproc)" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 med = {impl: statistics.median(r["steps_per_s"] for r in rows if r["impl"] == impl) for impl in ("cpp", "python")}
@@ -42,4 +59,8 @@ print(f"jit_compile: median {c['jit_median_ms']:.0f} ms per child over {c['child
 print(f"  vs g++ -O2 subprocess + dlopen:            {c['gxx_subprocess_median_ms']:.0f} ms  -> {c['speedup_vs_gxx']:.1f}x")
 print(f"  vs clang++-19 subprocess, same prelude:    {c['clang_prelude_subprocess_median_ms']:.0f} ms  -> {c['speedup_vs_clang_prelude']:.1f}x")
 print(f"  RSS growth per child over {c['rss_compiles']} compiles: {c['rss_growth_per_child_kib']:.1f} KiB")
+in_process, workers, cores = float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+print()
+print(f"evolve_workers: 4 seeds + 8 children, 500 steps: in-process ({cores} threads) {in_process:.1f} s, "
+      f"{cores} workers x 1 thread {workers:.1f} s -> {in_process / workers:.2f}x")
 PY
