@@ -645,3 +645,26 @@ TEST_CASE("clrs training: the on-the-fly stream is deterministic and has run.py'
     }
   }
 }
+
+TEST_CASE("clrs: every algorithm runs or refuses cleanly at tiny sizes", "[clrs]") {
+  // Where the reference raises too: SCC's 4 communities need n >= 4, the
+  // matchers' choice(h - m) an n >= 3, lcs_length two non-empty strings, and
+  // quicksort of one key pushes no hint (np.stack of nothing).
+  std::vector<std::string> refused;
+  for (const auto& algo : clrs30_algorithms())
+    for (std::int64_t n = 1; n <= 6; ++n) {
+      try {
+        Sampler s(algo, 9, n);
+        for (int i = 0; i < 5; ++i) {
+          const auto length = s.next().length;
+          CHECK(length >= 1);
+        }
+      } catch (const std::exception& e) {
+        refused.push_back(algo + "/" + std::to_string(n));
+      }
+    }
+  CHECK(refused == std::vector<std::string>{"kmp_matcher/1", "kmp_matcher/2", "lcs_length/1", "naive_string_matcher/1",
+                                            "naive_string_matcher/2", "quicksort/1",
+                                            "strongly_connected_components/1", "strongly_connected_components/2",
+                                            "strongly_connected_components/3"});
+}

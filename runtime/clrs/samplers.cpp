@@ -196,6 +196,9 @@ SampledData sample_data(const std::string& cls, NumpyRandom& rng, std::int64_t l
       if (m < 0) m = randint(rng, 1, 1 - m);
     }
     const auto h = length - m;
+    // numpy's choice(h - m) raises for an empty range.
+    if (h - m < 1) throw std::invalid_argument("clrs: MatcherSampler: length " + std::to_string(length) +
+                                               " leaves no room for a needle of " + std::to_string(m));
     const auto chars = kw.at("chars").get<std::int64_t>();
     auto needle = randint(rng, 0, chars, m);
     auto haystack = randint(rng, 0, chars, h);

@@ -1,5 +1,6 @@
 // Dynamic programming: matrix-chain order, LCS length, optimal BST.
 #include <numeric>
+#include <stdexcept>
 
 #include "clrs/algorithms/algorithms.hpp"
 
@@ -54,6 +55,8 @@ Sample matrix_chain_order(const std::vector<double>& p) {
 Sample lcs_length(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y) {
   ProbeRecorder probes(builtin_spec("lcs_length"));
   const auto t = static_cast<std::int64_t>(x.size()), p = static_cast<std::int64_t>(y.size());
+  // The reference indexes x[0] and y[0] (an IndexError for an empty string).
+  if (t == 0 || p == 0) throw std::invalid_argument("clrs: lcs_length needs two non-empty strings");
   std::vector<std::int64_t> keys(x);
   keys.insert(keys.end(), y.begin(), y.end());
   probes.input({{"string", strings_id(t, p)}, {"pos", strings_pos(t, p)}, {"key", array_cat(keys, 4)}});
