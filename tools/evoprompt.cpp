@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "data_clrs.hpp"
 #include "jit_model.hpp"
 #include "lm_commands.hpp"
 #include "run_commands.hpp"
@@ -323,6 +324,7 @@ struct DataCommand {
 
   void add_to(CLI::App& app) {
     auto* data = app.add_subcommand("data", "Generate a data set");
+    evoprompt::cli::add_data_clrs_command(data);
     data->require_subcommand(1);
     auto* cmd = data->add_subcommand("mnist1d", "Generate MNIST-1D with the native generator");
     cmd->add_option("--out", out, "Output folder (created if missing)")->required();
