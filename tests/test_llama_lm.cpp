@@ -17,7 +17,9 @@
 #include "generate.hpp"
 #include "llama_config.hpp"
 #include "llama_model.hpp"
+#include "local_lm.hpp"
 #include "safetensors.hpp"
+#include "tokenizer.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -521,4 +523,110 @@ TEST_CASE("sample_tokens: temperature 0 is argmax; uniforms pick by cumulative m
   // top_p 0.8 keeps 1 and 2 (mass 0.9), renormalized.
   CHECK(sample_tokens(logits, {1.0, 1.0}, 0.8, {0.95, 0.1})[0].item<std::int64_t>() == 2);
   CHECK(sample_tokens(logits, {1.0, 1.0}, 0.8, {0.6, 0.1})[0].item<std::int64_t>() == 1);
+}
+
+namespace {
+
+// A byte-level BPE tokenizer.json: the 256 byte symbols (GPT-2's printable
+// mapping) and merges for "ab" and "abc"; ids 256, 257; "<eos>" is 258.
+json tiny_tokenizer_json() {
+  std::vector<int> printable;
+  for (int b = 33; b <= 126; ++b) printable.push_back(b);
+  for (int b = 161; b <= 172; ++b) printable.push_back(b);
+  for (int b = 174; b <= 255; ++b) printable.push_back(b);
+  std::vector<int> cp(256, -1);
+  for (int b : printable) cp[b] = b;
+  int extra = 0;
+  for (int b = 0; b < 256; ++b) {
+    if (cp[b] < 0) cp[b] = 256 + extra++;
+  }
+  auto utf8 = [](int c) {
+    std::string s;
+    if (c < 0x80) {
+      s.push_back(static_cast<char>(c));
+    } else {
+      s.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+    return s;
+  };
+  json vocab = json::object();
+  for (int b = 0; b < 256; ++b) vocab[utf8(cp[b])] = b;
+  vocab["ab"] = 256;
+  vocab["abc"] = 257;
+  json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}};
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens",
+           {{{"id", 258}, {"content", "<eos>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+             {"normalized", false}, {"special", true}}}},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", byte_level},
+          {"post_processor", byte_level},
+          {"decoder", byte_level},
+          {"model",
+           {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+            {"ignore_merges", false}, {"vocab", vocab}, {"merges", {"a b", "ab c"}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("local LM: a model folder with its tokenizer samples completions", "[llm]") {
+  TempDir tmp;
+  TinySpec s;
+  s.vocab = 259;
+  s.arch = "Qwen2ForCausalLM";
+  write_tiny_model(tmp.path, s);
+  std::ofstream(tmp.path / "tokenizer.json") << tiny_tokenizer_json().dump();
+  std::ofstream(tmp.path / "generation_config.json") << json{{"eos_token_id", {2, 258}}}.dump();
+  LocalLanguageModel lm(tmp.path, torch::kCPU, torch::kFloat32);
+  CHECK(lm.name() == "local:" + tmp.path.string());
+  CHECK(lm.eos_ids() == std::vector<std::int32_t>{2, 258});
+  const std::string prompt = "abc ab struct Model {";
+  const auto ids = lm.tokenizer().encode(prompt, true);
+  CHECK(ids.front() == 257);
+
+  // Greedy by hand, stopping at EOS.
+  std::vector<std::int32_t> greedy;
+  {
+    torch::NoGradGuard ng;
+    std::vector<std::int64_t> seq(ids.begin(), ids.end());
+    for (int i = 0; i < 16; ++i) {
+      const auto tok = static_cast<std::int32_t>(lm.model().forward(torch::tensor(seq).unsqueeze(0))[0][-1].argmax()
+                                                     .item<std::int64_t>());
+      if (tok == 2 || tok == 258) break;
+      greedy.push_back(tok);
+      seq.push_back(tok);
+    }
+  }
+  evoprompt::codegen::SampleRequest req;
+  req.prompt = prompt;
+  req.temperatures = {0.0, 0.8, 0.0};
+  req.max_tokens = 16;
+  req.seed = 3;
+  auto out = lm.sample(req);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].error.empty());
+  CHECK(out[0].prompt_tokens == static_cast<std::int64_t>(ids.size()));
+  CHECK(out[0].completion_tokens == static_cast<std::int64_t>(greedy.size()));
+  CHECK(out[0].text == lm.tokenizer().decode(greedy, true));
+  CHECK(out[2].text == out[0].text);
+  CHECK(out[0].finish_reason == (greedy.size() == 16 ? "length" : "stop"));
+  // The run-wide sample index picks the stream: sample 1 of a call starting at
+  // 0 is sample 0 of a call starting at 1.
+  evoprompt::codegen::SampleRequest shifted = req;
+  shifted.temperatures = {0.8};
+  shifted.first_sample = 1;
+  CHECK(lm.sample(shifted)[0].text == out[1].text);
+  // A stop string cuts the text.
+  if (out[0].text.size() >= 3) {
+    evoprompt::codegen::SampleRequest stop = req;
+    stop.temperatures = {0.0};
+    stop.stop = {out[0].text.substr(1, 2)};
+    auto cut = lm.sample(stop);
+    CHECK(cut[0].finish_reason == "stop");
+    CHECK(cut[0].text == out[0].text.substr(0, out[0].text.find(stop.stop[0])));
+  }
 }

@@ -88,7 +88,7 @@ std::vector<GeneratedSample> generate(LlamaModelImpl& model, const std::vector<s
   }
   std::vector<std::mt19937_64> rngs;
   for (std::int64_t i = 0; i < n; ++i) {
-    rngs.emplace_back(splitmix64(options.seed ^ splitmix64(static_cast<std::uint64_t>(i) + 1)));
+    rngs.emplace_back(splitmix64(options.seed ^ splitmix64(options.first_stream + static_cast<std::uint64_t>(i) + 1)));
   }
   std::uniform_real_distribution<double> unif(0.0, 1.0);
 

@@ -23,6 +23,7 @@ struct GenerateOptions {
   std::vector<std::string> stop;           // stop strings (need a detokenizer)
   std::vector<std::int32_t> stop_token_ids;  // e.g. the EOS ids: not part of the completion
   std::uint64_t seed = 0;
+  std::uint64_t first_stream = 0;          // sample i draws from stream first_stream + i
 };
 
 struct GeneratedSample {
@@ -31,7 +32,7 @@ struct GeneratedSample {
   std::string finish_reason;          // "stop" or "length"
 };
 
-// Sample i draws from its own stream, seeded by (seed, i).
+// Sample i draws from its own stream, seeded by (seed, first_stream + i).
 std::vector<GeneratedSample> generate(LlamaModelImpl& model, const std::vector<std::int32_t>& prompt,
                                       const GenerateOptions& options, const Detokenizer& detokenize = {});
 

@@ -2,7 +2,9 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace evoprompt::codegen::lm {
@@ -81,13 +83,6 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   return b.defined() ? torch::linear(x, w, b) : torch::linear(x, w);
-}
-
-// [B, kv, L, D] → [B, kv * rep, L, D], each KV head repeated for its query heads.
-torch::Tensor repeat_kv(const torch::Tensor& x, std::int64_t rep) {
-  if (rep == 1) return x;
-  const auto b = x.size(0), kv = x.size(1), l = x.size(2), d = x.size(3);
-  return x.unsqueeze(2).expand({b, kv, rep, l, d}).reshape({b, kv * rep, l, d});
 }
 
 }  // namespace
@@ -183,8 +178,12 @@ torch::Tensor LlamaModelImpl::layer_forward(std::size_t i, const torch::Tensor& 
     k = cache->k[i].narrow(2, 0, past + t);
     v = cache->v[i].narrow(2, 0, past + t);
   }
+  // Grouped-query attention without copying the cache: the `rep` query heads
+  // of each KV head become rep * t rows against that head's keys.
   const std::int64_t rep = c.num_attention_heads / c.num_key_value_heads;
-  torch::Tensor a = attention(q, repeat_kv(k, rep), repeat_kv(v, rep), mask);
+  torch::Tensor qg = q.reshape({b, c.num_key_value_heads, rep * t, d});
+  torch::Tensor mg = mask.defined() && rep > 1 ? mask.repeat({rep, 1}) : mask;
+  torch::Tensor a = attention(qg, k, v, mg).reshape({b, c.num_attention_heads, t, d});
   a = a.transpose(1, 2).reshape({b, t, c.num_attention_heads * d});
   torch::Tensor h = x + affine(a, L->o_w, L->o_b);
   torch::Tensor hn2 = rms_norm(h, L->post_norm, c.rms_norm_eps);
