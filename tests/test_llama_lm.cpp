@@ -630,3 +630,30 @@ TEST_CASE("local LM: a model folder with its tokenizer samples completions", "[l
     CHECK(cut[0].text == out[0].text.substr(0, out[0].text.find(stop.stop[0])));
   }
 }
+
+TEST_CASE("llama model: a sharded folder loads like a single file", "[llm]") {
+  TempDir one, sharded;
+  TinySpec s;
+  s.dtype = torch::kBFloat16;
+  write_tiny_model(one.path, s);
+  SafeTensors st = SafeTensors::open_dir(one.path);
+  std::vector<std::pair<std::string, torch::Tensor>> first, second;
+  json weight_map = json::object();
+  for (const auto& n : st.names()) {
+    const bool a = n.find("layers.1.") == std::string::npos;
+    (a ? first : second).emplace_back(n, st.get(n, torch::kBFloat16));
+    weight_map[n] = a ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+  }
+  save_safetensors(sharded.path / "model-00001-of-00002.safetensors", first);
+  save_safetensors(sharded.path / "model-00002-of-00002.safetensors", second);
+  std::ofstream(sharded.path / "model.safetensors.index.json") << json{{"weight_map", weight_map}}.dump();
+  std::ofstream(sharded.path / "config.json") << tiny_config(s).dump();
+  torch::NoGradGuard ng;
+  torch::Tensor ids = torch::tensor(std::vector<std::int64_t>{3, 1, 4, 1, 5, 9}).unsqueeze(0);
+  LlamaModel a = load_llama_model(one.path, torch::kCPU, torch::kFloat32);
+  LlamaModel b = load_llama_model(sharded.path, torch::kCPU, torch::kFloat32);
+  CHECK(torch::equal(a->forward(ids), b->forward(ids)));
+  // bf16 compute on CPU runs too (the CUDA default), close to f32.
+  LlamaModel h = load_llama_model(one.path, torch::kCPU, torch::kBFloat16);
+  CHECK(max_diff(h->forward(ids), a->forward(ids)) < 0.25);
+}

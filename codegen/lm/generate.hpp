@@ -2,7 +2,9 @@
 // cache repeated into n rows, then the n samples decoded in one batch
 // (finished rows leave the batch). Per-sample temperature (0: greedy), top-p,
 // stop token ids, stop strings (checked on the detokenized completion),
-// max new tokens; reproducible for a seed, whatever the batch holds.
+// max new tokens. The same request and seed give the same samples; each
+// sample draws from its own stream, so a sample does not depend on the others
+// in its batch except through float rounding of batched matmuls.
 #pragma once
 
 #include <cstdint>
