@@ -33,9 +33,9 @@ std::unique_ptr<LanguageModel> make_language_model(const LmSettings& s) {
     o.max_total_tokens = s.max_total_tokens;
     return std::make_unique<OpenAiLanguageModel>(o);
   }
-  if (kind == "local")
-    throw std::invalid_argument("--lm local:DIR (the embedded libtorch LM) is not built yet; use mutate, replay:FILE or openai:URL");
-  throw std::invalid_argument("unknown --lm '" + s.spec + "' (mutate, replay:FILE, openai:URL)");
+  if (kind == "local")  // needs torch: built by codegen/lm (make_local_language_model)
+    throw std::invalid_argument("--lm local:DIR is made by codegen/lm's make_local_language_model, not here");
+  throw std::invalid_argument("unknown --lm '" + s.spec + "' (mutate, replay:FILE, openai:URL, local:DIR)");
 }
 
 }  // namespace evoprompt::codegen

@@ -72,7 +72,7 @@ data_dir="$(dirname "$0")/data"
 expect_error "--run is required" evolve
 expect_error "unknown mode 'greedy'" evolve --run "$tmp/run" --mode greedy
 expect_error "unknown --lm 'gpt'" evolve --run "$tmp/run" --lm gpt
-expect_error "not built yet" evolve --run "$tmp/run" --lm local:/models/qwen
+expect_error "--lm local:$tmp/no_model" evolve --run "$tmp/run" --lm local:"$tmp/no_model"
 expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
 expect_error "unknown preset 'huge'" evolve --run "$tmp/run" --preset huge

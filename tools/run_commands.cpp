@@ -13,6 +13,7 @@
 
 #include "evaluator.hpp"
 #include "lm_factory.hpp"
+#include "local_lm_factory.hpp"
 #include "prompt.hpp"
 #include "report.hpp"
 #include "worker_protocol.hpp"
@@ -507,10 +508,13 @@ class EvolveCommand {
     }
 
     // Everything that can reject the settings runs before the journal exists.
+    // An embedded LM loads after the workers have started: they are forked,
+    // and nothing may fork once this process has a CUDA context.
     std::unique_ptr<codegen::LanguageModel> lm;
     std::unique_ptr<Evaluator> evaluator;
+    const bool local_lm = s.lm.spec.rfind("local:", 0) == 0;
     try {
-      lm = codegen::make_language_model(s.lm);
+      if (!local_lm) lm = codegen::make_language_model(s.lm);
     } catch (const std::exception& e) {
       throw UsageError(e.what());
     }
@@ -529,6 +533,16 @@ class EvolveCommand {
       }
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
+    }
+    if (local_lm) {
+      const std::string dir = s.lm.spec.substr(6);
+      if (dir.empty()) throw UsageError("--lm local:DIR needs a model folder");
+      try {
+        lm = codegen::lm::make_local_language_model(dir);
+      } catch (const std::exception& e) {
+        const std::string message = e.what();
+        throw UsageError("--lm " + s.lm.spec + ": " + message.substr(0, message.find('\n')));
+      }
     }
     if (!journal) {
       journal = std::make_unique<engine::Journal>(engine::Journal::create(

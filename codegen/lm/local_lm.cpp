@@ -1,4 +1,5 @@
 #include "local_lm.hpp"
+#include "local_lm_factory.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -92,6 +93,10 @@ std::vector<Completion> LocalLanguageModel::sample(const SampleRequest& request)
     out[i].completion_tokens = static_cast<std::int64_t>(g[i].tokens.size());
   }
   return out;
+}
+
+std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir) {
+  return std::make_unique<LocalLanguageModel>(dir);
 }
 
 }  // namespace evoprompt::codegen::lm
