@@ -62,6 +62,10 @@ class LanguageModel {
     (void)examples;
     return {};
   }
+  // What tuning learned (the soft prompt), written after each tuned round
+  // and read back when a run resumes. Back-ends that cannot tune ignore it.
+  virtual void save_state(const std::string& path) const { (void)path; }
+  virtual void load_state(const std::string& path) { (void)path; }
 };
 
 }  // namespace evoprompt::codegen
