@@ -93,9 +93,20 @@ std::vector<GeneratedSample> generate(LlamaModelImpl& model, const std::vector<s
   std::uniform_real_distribution<double> unif(0.0, 1.0);
 
   const std::int64_t plen = static_cast<std::int64_t>(prompt.size());
-  KVCache cache = model.new_cache(1, plen + options.max_new_tokens);
+  const torch::Tensor& prefix = options.prefix_embeds;
+  if (prefix.defined() && (prefix.dim() != 2 || prefix.size(1) != model.config().hidden_size)) {
+    throw std::invalid_argument("generate: prefix_embeds must be [P, hidden]");
+  }
+  const std::int64_t pre = prefix.defined() ? prefix.size(0) : 0;
+  KVCache cache = model.new_cache(1, pre + plen + options.max_new_tokens);
   torch::Tensor ids = torch::tensor(std::vector<std::int64_t>(prompt.begin(), prompt.end())).unsqueeze(0);
-  torch::Tensor logits = model.forward(ids, &cache).select(1, plen - 1);  // [1, V]
+  torch::Tensor logits;  // [1, V]
+  if (pre > 0) {
+    torch::Tensor x = torch::cat({prefix.to(model.device(), model.dtype()).unsqueeze(0), model.embed(ids)}, 1);
+    logits = model.forward_embeds(x, &cache).select(1, pre + plen - 1);
+  } else {
+    logits = model.forward(ids, &cache).select(1, plen - 1);
+  }
   cache.expand(n);
   logits = logits.expand({n, logits.size(1)});
 

@@ -26,6 +26,10 @@ struct GenerateOptions {
   std::vector<std::int32_t> stop_token_ids;  // e.g. the EOS ids: not part of the completion
   std::uint64_t seed = 0;
   std::uint64_t first_stream = 0;          // sample i draws from stream first_stream + i
+  // Optional [P, hidden] input embeddings (a soft prompt) prepended to the
+  // prompt's token embeddings in the prefill; the KV cache holds their P
+  // positions, so the prompt's positions start at P.
+  torch::Tensor prefix_embeds;
 };
 
 struct GeneratedSample {

@@ -1,7 +1,43 @@
 // `local:DIR`: a LanguageModel over a Hugging Face model folder run in
-// process (config.json, safetensors, tokenizer.json, generation_config.json).
+// process (config.json, safetensors, tokenizer.json, generation_config.json),
+// with soft prompt-tuning (Lester et al. 2021) between rounds.
+//
+// Soft prompt: P trainable vectors [P, hidden] (float32, on the model's
+// device), initialised from the input embeddings of P vocabulary tokens drawn
+// with the options' seed. Once tuned (or loaded by load_state) it is
+// prepended, as embeddings, to every prompt: at generation (one prefill of
+// soft prompt + prompt, the KV cache holding the P soft positions, then the
+// batched decode) and at training. Before the first tune() or load_state()
+// generation uses the plain prompt, so an untuned run (`--mode no-tune`) and
+// the first round of a tuned run sample from the plain LM
+// (LocalLmOptions::prefix_before_tuning changes that).
+//
+// tune(examples): each example is [soft prompt] + tokens(metrics_block, with
+// the tokenizer's special tokens) + tokens(code); the loss is the mean
+// next-token cross-entropy over the code tokens only (an example whose code
+// has no tokens is skipped). Batches are right-padded: the pads come after
+// every real token, so causal attention never lets a real token see them,
+// and they are outside the loss. Optimizer: Adam (torch defaults β = (0.9,
+// 0.999), ε = 1e-8, no weight decay; the paper does not name one, Adam is the
+// usual choice for prompt-tuning at this learning rate), on the soft prompt
+// only, its moments fresh at each tune() call; the LM weights are frozen
+// (requires_grad false, never written). Examples are shuffled per epoch with
+// a stream seeded by (seed, number of earlier tune() calls).
+//
+// Memory: no gradient checkpointing. Each optimizer batch is split into
+// micro-batches of at most tune_micro_batch_tokens padded positions
+// (gradients accumulate, so the step equals the whole batch's). Activations
+// kept for the backward pass cost roughly (12·hidden + 5·intermediate) · 2
+// bytes per token per layer in bf16 plus the logits row (vocab · 2 bytes):
+// for a 1.5B Qwen2.5 (hidden 1536, intermediate 8960, 28 layers, vocab
+// 151936) about 4 MB per token, so the default 4096 tokens need ≈ 16 GB of
+// activations besides the 3.1 GB of bf16 weights (more where attention falls
+// back to materialising the T×T scores). Lower the budget on smaller GPUs;
+// a single example longer than the budget still goes alone. Sequences are
+// cut to max_position_embeddings (the code's tail is dropped).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,26 +50,71 @@
 
 namespace evoprompt::codegen::lm {
 
+struct LocalLmOptions {
+  std::int64_t soft_prompt_tokens = 16;   // P; 0: no soft prompt (can_tune() is false)
+  int tune_epochs = 5;
+  std::int64_t tune_batch = 16;           // examples per optimizer step
+  double tune_lr = 0.1;                   // Adam
+  std::int64_t tune_micro_batch_tokens = 4096;  // padded positions per forward/backward (memory)
+  std::uint64_t seed = 0;                 // initial soft prompt tokens and the shuffles
+  bool prefix_before_tuning = false;      // prepend the initial soft prompt before any tune/load
+};
+
 class LocalLanguageModel : public LanguageModel {
  public:
   // bf16 on CUDA when available, else f32 on CPU. Throws ModelLoadError.
-  explicit LocalLanguageModel(const std::filesystem::path& dir);
-  LocalLanguageModel(const std::filesystem::path& dir, torch::Device device, torch::Dtype dtype);
+  explicit LocalLanguageModel(const std::filesystem::path& dir, const LocalLmOptions& options = {});
+  LocalLanguageModel(const std::filesystem::path& dir, torch::Device device, torch::Dtype dtype,
+                     const LocalLmOptions& options = {});
 
   std::string name() const override { return "local:" + dir_.string(); }
-  // One prefill of the prompt, then the samples in one batch. Stops at the
-  // request's stop strings and at the model's EOS tokens.
+  // One prefill of the (soft prompt and) prompt, then the samples in one
+  // batch. Stops at the request's stop strings and at the model's EOS tokens.
   std::vector<Completion> sample(const SampleRequest& request) override;
+
+  bool can_tune() const override { return options_.soft_prompt_tokens > 0; }
+  TuneReport tune(const std::vector<TuneExample>& examples) override;
+  // One safetensors file: "soft_prompt" F32 [P, hidden]; metadata
+  // "evoprompt" = "soft_prompt", "tune_calls" = the number of tune() calls so
+  // far. Written to PATH.tmp, then renamed. load_state refuses a file whose
+  // shape differs (LanguageModelError, naming the file) and makes the prompt active.
+  void save_state(const std::string& path) const override;
+  void load_state(const std::string& path) override;
+
+  // Mean cross-entropy over the code tokens of `examples` with the current
+  // soft prompt (no gradient); NaN when no example has code tokens.
+  double code_loss(const std::vector<TuneExample>& examples);
 
   LlamaModelImpl& model() { return *model_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const std::vector<std::int32_t>& eos_ids() const { return eos_; }
+  const LocalLmOptions& options() const { return options_; }
+  // [P, hidden] float32 on the model's device (undefined when P is 0).
+  const torch::Tensor& soft_prompt() const { return soft_prompt_; }
+  // Whether generation prepends the soft prompt.
+  bool soft_prompt_active() const { return soft_prompt_.defined() && (active_ || options_.prefix_before_tuning); }
 
  private:
+  struct Sequence {
+    std::vector<std::int64_t> ids;   // metrics then code tokens
+    std::int64_t context = 0;        // how many leading ids are the metrics block
+  };
+  std::vector<Sequence> prepare(const std::vector<TuneExample>& examples, std::size_t* empty_code,
+                                std::size_t* truncated, std::size_t* too_long) const;
+  // Sum of the code tokens' cross-entropy over `batch` (float32 scalar, with
+  // gradient to the soft prompt when grad mode is on).
+  torch::Tensor loss_sum(const std::vector<const Sequence*>& batch);
+  std::vector<std::vector<const Sequence*>> micro_batches(std::vector<const Sequence*> batch) const;
+  double mean_loss(const std::vector<Sequence>& seqs);
+
   std::filesystem::path dir_;
+  LocalLmOptions options_;
   LlamaModel model_;
   Tokenizer tokenizer_;
   std::vector<std::int32_t> eos_;
+  torch::Tensor soft_prompt_;
+  bool active_ = false;
+  std::uint64_t tune_calls_ = 0;
 };
 
 }  // namespace evoprompt::codegen::lm
