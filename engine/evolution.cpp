@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 
 #include "extract.hpp"
@@ -103,10 +104,12 @@ EvolutionResult Evolution::run() {
       if (recorded && recorded->finished) {
         if (journal_.selections(t) != ids_of(next))
           throw std::runtime_error("journal: the selection after round " + std::to_string(t) + " differs on replay");
+        restore_lm_state(recorded->tune);
       } else {
         const codegen::TuneReport report = train(evaluated, next);  // line 11
         tune = {{"tuned", report.tuned}, {"loss_before", report.loss_before}, {"loss_after", report.loss_after},
                 {"detail", report.detail}};
+        if (report.tuned) tune["state"] = keep_lm_state(t);
       }
     }
     if (!recorded || !recorded->finished) journal_.finish_round(t, ids_of(next), tune.dump());
@@ -409,6 +412,25 @@ codegen::TuneReport Evolution::train(const std::vector<Individual>& evaluated, c
     if (std::none_of(selected.begin(), selected.end(), [&](const Individual& s) { return s.id == c.id; }))
       examples.push_back({codegen::metrics_block({c.params, c.val_acc}), c.code});
   return lm_.tune(examples);
+}
+
+// theta_{t+1} carries over: saved with the round (written aside, then renamed
+// into place), read back when a resumed run replays the round.
+std::string Evolution::keep_lm_state(int t) {
+  if (state_dir_.empty()) return "";
+  const std::string name = "lm_state_round" + std::to_string(t) + ".safetensors";
+  const std::string path = state_dir_ + "/" + name;
+  lm_.save_state(path + ".tmp");
+  if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot keep the LM state in " + path);
+  return name;
+}
+
+void Evolution::restore_lm_state(const std::string& tune_json) {
+  if (tune_json.empty() || state_dir_.empty()) return;
+  const auto tune = nlohmann::json::parse(tune_json);
+  const std::string name = tune.value("state", "");
+  if (!name.empty()) lm_.load_state(state_dir_ + "/" + name);
 }
 
 void Evolution::report_child(const ChildRecord& c) {

@@ -50,6 +50,10 @@ class Evolution {
 
   EvolutionResult run();  // Algorithm 1
 
+  // Where the LM's tuned state (the soft prompt) is kept after each round:
+  // the run folder. Empty: not kept.
+  void keep_lm_state_in(std::string dir) { state_dir_ = std::move(dir); }
+
  private:
   std::vector<Individual> initialize_population();
   std::vector<Individual> crossmut_and_eval(int t, int prompts, const std::vector<Individual>& parents);
@@ -63,6 +67,8 @@ class Evolution {
   codegen::TuneReport train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected);
   const PromptRecord& prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
                                  std::int64_t repair_of, const std::string& repair_text);
+  std::string keep_lm_state(int t);
+  void restore_lm_state(const std::string& tune_json);
   void report_child(const ChildRecord& child);
   void check_stop() const;
 
@@ -73,6 +79,7 @@ class Evolution {
   std::vector<SeedProgram> seeds_;
   ProgressSink progress_;
   const std::atomic<bool>* stop_;
+  std::string state_dir_;
 
   // What the journal already holds (a resumed run), indexed for lookup.
   std::vector<PromptRecord> prompts_;

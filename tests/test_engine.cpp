@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
@@ -76,6 +77,17 @@ class ScriptedLm : public codegen::LanguageModel {
   codegen::TuneReport tune(const std::vector<codegen::TuneExample>& examples) override {
     tuned_sizes.push_back(examples.size());
     return {true, 2.0, 1.0, "ok"};
+  }
+  // The "soft prompt" is how many rounds were tuned, as text.
+  std::vector<std::string> loaded;
+  std::string state = "0";
+  void save_state(const std::string& path) const override {
+    std::ofstream(path) << (std::stoi(state) + static_cast<int>(tuned_sizes.size()));
+  }
+  void load_state(const std::string& path) override {
+    std::ifstream in(path);
+    std::getline(in, state);
+    loaded.push_back(path);
   }
 };
 
@@ -431,4 +443,33 @@ TEST_CASE("repair sends a compile error back once, and the fix counts", "[engine
         "/* The same program with the errors fixed:\n*/\nstruct Model : torch::nn::Module {");
   // The second prompt got the samples left: 6 - 3 - 1.
   CHECK(std::count_if(rows.begin(), rows.end(), [](const ChildRecord& r) { return r.name.rfind("r0p1", 0) == 0; }) == 2);
+}
+
+TEST_CASE("the tuned LM state is kept with each round and restored on resume", "[engine][resume]") {
+  Run run;
+  run.lm.tunable = true;
+  run.evaluator.crash_at = 2 + 6 + 6 + 2;  // seeds, rounds 0 and 1, then in round 2
+  {
+    Evolution evolution(tiny(3, 2, 3, 2), run.journal, run.lm, run.evaluator, two_seeds());
+    evolution.keep_lm_state_in(run.dir);
+    CHECK_THROWS_AS(evolution.run(), SimulatedCrash);
+  }
+  CHECK(run.lm.tuned_sizes.size() == 2);
+  CHECK(std::filesystem::exists(run.dir + "/lm_state_round0.safetensors"));
+  CHECK(std::filesystem::exists(run.dir + "/lm_state_round1.safetensors"));
+  CHECK_FALSE(std::filesystem::exists(run.dir + "/lm_state_round1.safetensors.tmp"));
+  CHECK(run.journal.round(1)->tune.find("\"state\":\"lm_state_round1.safetensors\"") != std::string::npos);
+
+  ScriptedLm fresh;
+  fresh.script = default_script;
+  fresh.tunable = true;
+  FakeEvaluator evaluator;
+  Evolution resumed(tiny(3, 2, 3, 2), run.journal, fresh, evaluator, two_seeds());
+  resumed.keep_lm_state_in(run.dir);
+  resumed.run();
+  // Finished rounds are not tuned again; their states are read back in order.
+  CHECK(fresh.tuned_sizes.empty());
+  CHECK(fresh.loaded == std::vector<std::string>{run.dir + "/lm_state_round0.safetensors",
+                                                 run.dir + "/lm_state_round1.safetensors"});
+  CHECK(fresh.state == "2");
 }

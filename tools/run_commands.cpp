@@ -569,6 +569,7 @@ class EvolveCommand {
     g_stop = false;
     engine::Evolution evolution(s.evolution, *journal, *lm, *evaluator, seeds_,
                                 [&](const std::string& type, const json& d) { progress(type, d); }, &g_stop);
+    evolution.keep_lm_state_in(run_dir_);
     try {
       evolution.run();
     } catch (const engine::Interrupted&) {
