@@ -69,6 +69,18 @@ json.dump({"version": "1.0", "truncation": None, "padding": None,
           open(os.path.join(out, "tokenizer.json"), "w"))
 PY
 
+# lm generate: the same seed gives the same samples; temperature 0 is greedy, so equal samples.
+printf 'struct Model : torch::nn::Module {' > "$work/prompt.txt"
+"$bin" lm generate "$work/model" --prompt-file "$work/prompt.txt" --n 3 --max-tokens 12 --seed 5 --json > "$work/g1"
+"$bin" lm generate "$work/model" --prompt-file "$work/prompt.txt" --n 3 --max-tokens 12 --seed 5 --json > "$work/g2"
+cmp -s "$work/g1" "$work/g2" || { echo "lm generate: the same seed gave other samples"; exit 1; }
+[ "$(wc -l < "$work/g1")" -eq 3 ] || { echo "lm generate: expected 3 samples"; exit 1; }
+"$bin" lm generate "$work/model" --prompt-file "$work/prompt.txt" --n 2 --max-tokens 12 --temperature 0 --json > "$work/greedy"
+/usr/bin/python3 -c "import json,sys; a,b=[json.loads(l) for l in open(sys.argv[1])]; assert a['text']==b['text'] and a['completion_tokens']>0, (a,b)" "$work/greedy"
+status=0
+"$bin" lm generate "$work/model" --prompt-file "$work/missing.txt" 2> "$work/gerr" || status=$?
+[ "$status" -eq 2 ] && [ "$(wc -l < "$work/gerr")" -eq 1 ] || { echo "lm generate: a missing prompt file must be one line, exit 2"; exit 1; }
+
 "$bin" evolve --run "$work/run" --lm "local:$work/model" --rounds 1 --prompts 1 --samples 2 --max-tokens 24 \
   --steps 10 --eval-every 5 --workers 1 --threads 1 --json > "$work/events" 2> "$work/err" \
   || { cat "$work/err"; exit 1; }

@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "local_lm_factory.hpp"
+#include "run_commands.hpp"
 #include "tokenizer.hpp"
 
 namespace evoprompt::cli {
@@ -65,6 +70,62 @@ struct DetokenizeOptions {
   bool skip_special_tokens = false;
 };
 
+struct GenerateOptions {
+  std::string dir;
+  std::string prompt_file;
+  int n = 1;
+  double temperature = 0.8;
+  double top_p = 1.0;
+  int max_tokens = 256;
+  std::uint64_t seed = 0;
+  std::vector<std::string> stop;
+  bool json = false;
+};
+
+// `lm generate`: try a model folder by hand, with the sampler the search uses.
+void generate(const GenerateOptions& o) {
+  if (o.n < 1) throw UsageError("--n must be >= 1");
+  if (o.max_tokens < 1) throw UsageError("--max-tokens must be >= 1");
+  if (!(o.temperature >= 0.0)) throw UsageError("--temperature must be >= 0");
+  if (!(o.top_p > 0.0 && o.top_p <= 1.0)) throw UsageError("--top-p must be in (0, 1]");
+  std::ifstream in(o.prompt_file, std::ios::binary);
+  if (!in || !std::filesystem::is_regular_file(o.prompt_file)) throw UsageError(o.prompt_file + ": cannot read the prompt file");
+  std::ostringstream prompt;
+  prompt << in.rdbuf();
+  std::unique_ptr<codegen::LanguageModel> lm;
+  try {
+    lm = codegen::lm::make_local_language_model(o.dir);
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    throw UsageError(message.substr(0, message.find('\n')));
+  }
+  codegen::SampleRequest request;
+  request.prompt = prompt.str();
+  request.temperatures.assign(static_cast<std::size_t>(o.n), o.temperature);
+  request.stop = o.stop;
+  request.max_tokens = o.max_tokens;
+  request.top_p = o.top_p;
+  request.seed = o.seed;
+  const auto samples = lm->sample(request);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& c = samples[i];
+    if (o.json) {
+      std::cout << nlohmann::json{{"sample", i},
+                                  {"text", c.text},
+                                  {"finish_reason", c.finish_reason},
+                                  {"prompt_tokens", c.prompt_tokens},
+                                  {"completion_tokens", c.completion_tokens},
+                                  {"error", c.error}}
+                       .dump()
+                << "\n";
+    } else {
+      std::printf("=== sample %zu: %lld tokens, %s ===\n%s\n", i, static_cast<long long>(c.completion_tokens),
+                  c.finish_reason.c_str(), c.text.c_str());
+    }
+  }
+  std::cout << std::flush;
+}
+
 }  // namespace
 
 void add_lm_commands(CLI::App& app, int* exit_code) {
@@ -98,6 +159,23 @@ void add_lm_commands(CLI::App& app, int* exit_code) {
   detokenize->callback([detokenize_options, exit_code] {
     const auto tokenizer = codegen::Tokenizer::load(detokenize_options->path);
     std::cout << tokenizer.decode(parse_ids(read_stdin()), detokenize_options->skip_special_tokens) << std::flush;
+    *exit_code = 0;
+  });
+
+  auto generate_options = std::make_shared<GenerateOptions>();
+  auto* gen = lm->add_subcommand("generate", "Sample completions of a prompt from a Hugging Face model folder");
+  gen->add_option("DIR", generate_options->dir, "Model folder (config.json, model.safetensors, tokenizer.json)")
+      ->required();
+  gen->add_option("--prompt-file", generate_options->prompt_file, "The prompt")->required();
+  gen->add_option("--n", generate_options->n, "Samples, decoded as one batch")->capture_default_str();
+  gen->add_option("--temperature", generate_options->temperature, "0: greedy")->capture_default_str();
+  gen->add_option("--top-p", generate_options->top_p, "Nucleus sampling mass")->capture_default_str();
+  gen->add_option("--max-tokens", generate_options->max_tokens, "New tokens per sample")->capture_default_str();
+  gen->add_option("--seed", generate_options->seed, "Sampling seed")->capture_default_str();
+  gen->add_option("--stop", generate_options->stop, "Stop sequence (repeatable)");
+  gen->add_flag("--json", generate_options->json, "One JSON object per sample and line");
+  gen->callback([generate_options, exit_code] {
+    generate(*generate_options);
     *exit_code = 0;
   });
 }
