@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 
 #include "worker_protocol.hpp"
@@ -20,6 +21,11 @@ bool mentions_allocation_failure(const std::string& message) {
 }  // namespace
 
 int run_worker() {
+  // Dies with the driver, however the driver dies (even kill -9). The pid
+  // check closes the race of a driver that died before the prctl.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (const char* parent = std::getenv("EVOPROMPT_WORKER_PARENT"); parent && std::atol(parent) != ::getppid())
+    return 1;
   // The supervisor decides when work stops: a terminal's Ctrl-C must not
   // kill the worker under a child that is still being evaluated.
   std::signal(SIGINT, SIG_IGN);

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "token_fingerprint.hpp"
+#include "worker_main.hpp"
 #include "worker_protocol.hpp"
 
 extern char** environ;
@@ -148,34 +149,56 @@ void WorkerPool::start(Worker& w) {
   int to[2], from[2], out[2];
   if (::pipe2(to, O_CLOEXEC) || ::pipe2(from, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC))
     throw std::runtime_error(std::string("workers: pipe: ") + std::strerror(errno));
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls until exec.
+  // posix_spawn (clone with a shared, suspended address space, then exec),
+  // not fork: the driver may already hold a CUDA context (an embedded LM on a
+  // GPU), and a forked copy of that is unsafe. The worker sets its own
+  // parent-death signal (see run_worker), given the driver's pid.
   const std::string exe = options_.executable;
   const char* argv[] = {exe.c_str(), "__worker", nullptr};
   std::vector<std::string> env_text;
-  for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) != 0 || visible_gpus() <= 1) env_text.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "EVOPROMPT_WORKER_PARENT=", 24) == 0) continue;
+    if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) == 0 && visible_gpus() > 1) continue;
+    env_text.emplace_back(*e);
+  }
+  env_text.push_back("EVOPROMPT_WORKER_PARENT=" + std::to_string(::getpid()));
   if (visible_gpus() > 1 && options_.evaluator.device != "cpu")
     env_text.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(w.info.slot % visible_gpus()));
   std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
-  const pid_t parent = ::getpid();
 
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("workers: fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Dies with the driver, whatever kills it; and a terminal's Ctrl-C
-    // reaches the driver only (its own process group).
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    ::setpgid(0, 0);
-    const int a = ::fcntl(to[0], F_DUPFD_CLOEXEC, 10), b = ::fcntl(from[1], F_DUPFD_CLOEXEC, 10),
-              c = ::fcntl(out[1], F_DUPFD_CLOEXEC, 10);
-    if (a < 0 || b < 0 || c < 0 || ::dup2(a, 3) < 0 || ::dup2(b, 4) < 0 || ::dup2(c, 1) < 0 || ::dup2(c, 2) < 0)
-      ::_exit(126);
-    ::execve(exe.c_str(), const_cast<char* const*>(argv), envp.data());
-    ::_exit(127);
+  // High copies first, so that mapping them onto 1-4 cannot clobber a pipe end.
+  const int high[3] = {::fcntl(to[0], F_DUPFD_CLOEXEC, 10), ::fcntl(from[1], F_DUPFD_CLOEXEC, 10),
+                       ::fcntl(out[1], F_DUPFD_CLOEXEC, 10)};
+  posix_spawn_file_actions_t files;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_adddup2(&files, high[0], worker::kRequestFd);
+  posix_spawn_file_actions_adddup2(&files, high[1], worker::kReplyFd);
+  posix_spawn_file_actions_adddup2(&files, high[2], 1);
+  posix_spawn_file_actions_adddup2(&files, high[2], 2);
+  posix_spawnattr_init(&attr);
+  // Its own process group: a terminal's Ctrl-C reaches the driver only.
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  const int spawned = (high[0] < 0 || high[1] < 0 || high[2] < 0)
+                          ? errno
+                          : ::posix_spawn(&pid, exe.c_str(), &files, &attr, const_cast<char* const*>(argv), envp.data());
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attr);
+  for (int fd : high)
+    if (fd >= 0) ::close(fd);
+  if (spawned != 0) {
+    for (int fd : {to[0], to[1], from[0], from[1], out[0], out[1]}) ::close(fd);
+    throw std::runtime_error("workers: cannot start " + exe + ": " + std::strerror(spawned));
   }
   ::close(to[0]);
   ::close(from[1]);

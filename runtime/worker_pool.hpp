@@ -1,5 +1,5 @@
 // Untrusted children evaluated in supervised worker processes. The pool
-// starts N long-lived workers once (fork + exec of the evoprompt binary, so
+// starts N long-lived workers once (posix_spawn of the evoprompt binary, so
 // no worker inherits a CUDA context), sends them children over pipes, and
 // enforces the limits: compile and train timeouts, an RSS ceiling, an output
 // cap. A worker that dies or is killed turns into a verdict for its child

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hostile children in one evolution run: each must get its verdict from the
 # worker supervisor (timeout, crash, oom, runtime_error) while the run goes on
+# (the slow legal child takes ~2 s unloaded: the 10 s limit leaves room for a busy machine)
 # and ends normally; killed workers are replaced.
 # Usage: hostile_test.sh EVOPROMPT_BINARY HOSTILE_DIR DATA_DIR
 set -euo pipefail
@@ -28,7 +29,7 @@ PY
 count=$(( $(wc -l < "$work/hostile.jsonl") ))
 
 "$bin" evolve --run "$work/run" --lm "replay:$work/hostile.jsonl" --rounds 1 --prompts 1 --samples "$count" \
-  --steps 20 --eval-every 10 --alpha 1.0 --threads 1 --workers 2 --train-timeout-s 4 --mem-limit-mb 1024 \
+  --steps 20 --eval-every 10 --alpha 1.0 --threads 1 --workers 2 --train-timeout-s 10 --mem-limit-mb 1024 \
   > "$work/out" 2> "$work/err" || { cat "$work/err"; exit 1; }
 
 /usr/bin/python3 - "$work/run/journal.sqlite" "$work/hostile.jsonl.names" <<'PY'
