@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -229,4 +230,65 @@ TEST_CASE("soft prompt: 0 soft tokens cannot tune and samples the plain LM", "[l
   CHECK_FALSE(none.can_tune());
   CHECK_FALSE(none.tune(examples()).tuned);
   CHECK(texts(none, request()) == texts(plain, request()));
+}
+
+TEST_CASE("soft prompt: micro-batches and gradient checkpointing give the whole batch's step", "[llm][tune]") {
+  TempDir tmp;
+  write_tiny_folder(tmp.path);
+  const auto ex = examples();
+  auto tuned = [&](std::int64_t budget, bool checkpointing) {
+    LocalLmOptions o;
+    o.seed = 3;
+    o.tune_epochs = 2;
+    o.tune_batch = 4;
+    o.tune_micro_batch_tokens = budget;
+    o.gradient_checkpointing = checkpointing;
+    LocalLanguageModel lm(tmp.path, torch::kCPU, torch::kFloat32, o);
+    REQUIRE(lm.tune(ex).tuned);
+    return lm.soft_prompt().clone();
+  };
+  // The checkpointed graph goes through one LayerCheckpoint node per layer.
+  {
+    LocalLanguageModel lm(tmp.path, torch::kCPU, torch::kFloat32);
+    REQUIRE(lm.model().gradient_checkpointing());
+    torch::Tensor x = lm.model().embed(torch::tensor(std::vector<std::int64_t>{5, 6, 7}).unsqueeze(0)).clone();
+    x.set_requires_grad(true);
+    auto count_nodes = [](const torch::Tensor& y) {
+      int n = 0;
+      std::vector<torch::autograd::Node*> todo{y.grad_fn().get()};
+      std::set<torch::autograd::Node*> seen;
+      while (!todo.empty()) {
+        torch::autograd::Node* node = todo.back();
+        todo.pop_back();
+        if (node == nullptr || !seen.insert(node).second) continue;
+        if (node->name().find("LayerCheckpoint") != std::string::npos) ++n;
+        for (const auto& e : node->next_edges()) todo.push_back(e.function.get());
+      }
+      return n;
+    };
+    CHECK(count_nodes(lm.model().forward_embeds(x)) == 2);
+    lm.model().set_gradient_checkpointing(false);
+    CHECK(count_nodes(lm.model().forward_embeds(x)) == 0);
+  }
+  // Equal up to float summation order (differences ~2e-5 after 4 Adam steps).
+  const torch::Tensor whole = tuned(1 << 20, false);
+  CHECK(torch::allclose(tuned(1, false), whole, 1e-4, 1e-4));      // one example per micro-batch
+  CHECK(torch::allclose(tuned(1 << 20, true), whole, 1e-4, 1e-4));
+  CHECK(torch::allclose(tuned(150, true), whole, 1e-4, 1e-4));
+}
+
+TEST_CASE("soft prompt: a bf16 model tunes its float32 prompt, weights untouched", "[llm][tune]") {
+  TempDir tmp;
+  write_tiny_folder(tmp.path);
+  LocalLanguageModel lm(tmp.path, torch::kCPU, torch::kBFloat16);
+  CHECK(lm.soft_prompt().scalar_type() == torch::kFloat32);
+  std::vector<torch::Tensor> weights;
+  for (const auto& p : lm.model().parameters()) weights.push_back(p.clone());
+  auto r = lm.tune(examples());
+  REQUIRE(r.tuned);
+  CHECK(r.loss_after < r.loss_before);
+  const auto now = lm.model().parameters();
+  REQUIRE(now.size() == weights.size());
+  for (std::size_t i = 0; i < now.size(); ++i) CHECK(torch::equal(now[i], weights[i]));
+  CHECK(texts(lm, request()).size() == 5);
 }

@@ -191,6 +191,38 @@ torch::Tensor LlamaModelImpl::layer_forward(std::size_t i, const torch::Tensor& 
   return h + affine(m, L->down_w, L->down_b);
 }
 
+// One layer under gradient checkpointing: the forward runs without
+// recording a graph and saves only the layer input; the backward recomputes
+// the layer with grad on and backpropagates through it.
+struct LayerCheckpoint : torch::autograd::Function<LayerCheckpoint> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, LlamaModelImpl* model,
+                               std::int64_t layer, const torch::Tensor& cos, const torch::Tensor& sin,
+                               const torch::Tensor& mask) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["model"] = static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(model));
+    ctx->saved_data["layer"] = layer;
+    ctx->saved_data["cos"] = cos;
+    ctx->saved_data["sin"] = sin;
+    ctx->saved_data["mask"] = mask;
+    return model->layer_forward(static_cast<std::size_t>(layer), x, cos, sin, mask, nullptr, 0);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    auto* model = reinterpret_cast<LlamaModelImpl*>(static_cast<std::intptr_t>(ctx->saved_data["model"].toInt()));
+    const torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    torch::Tensor y;
+    {
+      torch::AutoGradMode grad(true);
+      y = model->layer_forward(static_cast<std::size_t>(ctx->saved_data["layer"].toInt()), x,
+                               ctx->saved_data["cos"].toTensor(), ctx->saved_data["sin"].toTensor(),
+                               ctx->saved_data["mask"].isTensor() ? ctx->saved_data["mask"].toTensor() : torch::Tensor(),
+                               nullptr, 0);
+    }
+    torch::Tensor gx = torch::autograd::grad({y}, {x}, {grad_out[0]})[0];
+    return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 torch::Tensor LlamaModelImpl::forward_embeds(const torch::Tensor& embeds, KVCache* cache) {
   const std::int64_t b = embeds.size(0), t = embeds.size(1);
   const std::int64_t past = cache != nullptr ? cache->length : 0;
@@ -222,7 +254,11 @@ torch::Tensor LlamaModelImpl::forward_embeds(const torch::Tensor& embeds, KVCach
     mask = torch::zeros({t, past + t}, torch::TensorOptions().dtype(torch::kFloat32).device(device_))
                .masked_fill(kj > qi + past, -std::numeric_limits<float>::infinity());
   }
-  for (std::size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, mask, cache, past);
+  const bool checkpoint = checkpointing_ && cache == nullptr && torch::GradMode::is_enabled() && x.requires_grad();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    x = checkpoint ? LayerCheckpoint::apply(x, this, static_cast<std::int64_t>(i), cos, sin, mask)
+                   : layer_forward(i, x, cos, sin, mask, cache, past);
+  }
   if (cache != nullptr) cache->length = past + t;
   x = rms_norm(x, norm_w_, config_.rms_norm_eps);
   return torch::linear(x, lm_head_w_);

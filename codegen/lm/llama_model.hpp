@@ -47,6 +47,8 @@ struct LlamaLayerImpl : torch::nn::Module {
 };
 TORCH_MODULE(LlamaLayer);
 
+struct LayerCheckpoint;
+
 class LlamaModelImpl : public torch::nn::Module {
  public:
   // Reads every weight from `weights`, converted to dtype on device; refuses
@@ -64,11 +66,18 @@ class LlamaModelImpl : public torch::nn::Module {
   // An empty cache for `batch` rows with room for `capacity` positions (it grows if needed).
   KVCache new_cache(std::int64_t batch, std::int64_t capacity) const;
 
+  // Gradient checkpointing for training forwards (no cache, grad mode on):
+  // each layer keeps only its input and recomputes its activations in the
+  // backward pass. Off by default; inference is unaffected either way.
+  void set_gradient_checkpointing(bool on) { checkpointing_ = on; }
+  bool gradient_checkpointing() const { return checkpointing_; }
+
   const LlamaConfig& config() const { return config_; }
   torch::Device device() const { return device_; }
   torch::Dtype dtype() const { return dtype_; }
 
  private:
+  friend struct LayerCheckpoint;
   torch::Tensor layer_forward(std::size_t i, const torch::Tensor& x, const torch::Tensor& cos,
                               const torch::Tensor& sin, const torch::Tensor& mask, KVCache* cache,
                               std::int64_t past);
@@ -79,6 +88,7 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::Tensor embed_w_, norm_w_, lm_head_w_;
   torch::Tensor inv_freq_;
   std::vector<LlamaLayer> layers_;
+  bool checkpointing_ = false;
 };
 TORCH_MODULE(LlamaModel);
 

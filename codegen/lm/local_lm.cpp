@@ -62,6 +62,7 @@ LocalLanguageModel::LocalLanguageModel(const std::filesystem::path& dir, torch::
   }
   // The LM stays frozen: only the soft prompt ever takes gradients.
   for (auto& p : model_->parameters()) p.set_requires_grad(false);
+  model_->set_gradient_checkpointing(options_.gradient_checkpointing);
   for (auto id : model_->config().eos_token_ids) eos_.push_back(static_cast<std::int32_t>(id));
   const auto gen = dir / "generation_config.json";
   if (std::filesystem::exists(gen)) {

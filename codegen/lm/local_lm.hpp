@@ -24,17 +24,22 @@
 // (requires_grad false, never written). Examples are shuffled per epoch with
 // a stream seeded by (seed, number of earlier tune() calls).
 //
-// Memory: no gradient checkpointing. Each optimizer batch is split into
-// micro-batches of at most tune_micro_batch_tokens padded positions
-// (gradients accumulate, so the step equals the whole batch's). Activations
-// kept for the backward pass cost roughly (12·hidden + 5·intermediate) · 2
-// bytes per token per layer in bf16 plus the logits row (vocab · 2 bytes):
-// for a 1.5B Qwen2.5 (hidden 1536, intermediate 8960, 28 layers, vocab
-// 151936) about 4 MB per token, so the default 4096 tokens need ≈ 16 GB of
-// activations besides the 3.1 GB of bf16 weights (more where attention falls
-// back to materialising the T×T scores). Lower the budget on smaller GPUs;
-// a single example longer than the budget still goes alone. Sequences are
-// cut to max_position_embeddings (the code's tail is dropped).
+// Memory: each optimizer batch is split into micro-batches of at most
+// tune_micro_batch_tokens padded positions (gradients accumulate, so the step
+// equals the whole batch's), and gradient checkpointing (on by default) keeps
+// only each layer's input for the backward pass, recomputing the layer (about
+// one more forward of compute). Estimates for a 1.5B Qwen2.5 in bf16 (hidden
+// 1536, intermediate 8960, 28 layers, vocab 151936; weights 3.1 GB, frozen,
+// no gradients or optimizer state): with checkpointing, per token 28 layer
+// inputs (86 KB) + the bf16 logits row (0.3 MB) + the float32 rows and
+// softmax of the code tokens (≈ 1.2 MB), ≈ 1.6 MB, plus one layer's
+// recomputed activations (≈ 0.13 MB per token); the default 4096 tokens per
+// micro-batch need ≈ 7 GB besides the weights. Without checkpointing,
+// (12·hidden + 5·intermediate) · 2 bytes per token per layer adds ≈ 3.5 MB
+// per token (≈ 21 GB at 4096). More where attention falls back to
+// materialising the T×T scores. Not measured on a GPU yet. Lower the budget
+// on smaller GPUs; a single example longer than the budget still goes alone.
+// Sequences are cut to max_position_embeddings (the code's tail is dropped).
 #pragma once
 
 #include <cstdint>
@@ -58,6 +63,7 @@ struct LocalLmOptions {
   std::int64_t tune_micro_batch_tokens = 4096;  // padded positions per forward/backward (memory)
   std::uint64_t seed = 0;                 // initial soft prompt tokens and the shuffles
   bool prefix_before_tuning = false;      // prepend the initial soft prompt before any tune/load
+  bool gradient_checkpointing = true;     // tuning recomputes each layer in the backward pass
 };
 
 class LocalLanguageModel : public LanguageModel {
