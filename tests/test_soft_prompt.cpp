@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "local_lm.hpp"
+#include "local_lm_options.hpp"
 #include "safetensors.hpp"
 #include "tiny_llm.hpp"
 
@@ -190,6 +191,18 @@ TEST_CASE("soft prompt: tuning lowers the code loss, changes only the prompt, an
     CHECK(st.info("soft_prompt").shape == std::vector<std::int64_t>{16, 32});
     CHECK(st.metadata().at("evoprompt") == "soft_prompt");
     CHECK(st.metadata().at("tune_calls") == "1");
+    CHECK(st.metadata().at("active") == "1");
+  }
+  // An untuned prompt saved and loaded stays out of generation.
+  {
+    LocalLanguageModel untuned_lm(tmp.path, torch::kCPU, torch::kFloat32, o);
+    const std::string p0 = (state.path / "untuned.safetensors").string();
+    untuned_lm.save_state(p0);
+    LocalLanguageModel again(tmp.path, torch::kCPU, torch::kFloat32);
+    again.load_state(p0);
+    CHECK_FALSE(again.soft_prompt_active());
+    CHECK(torch::equal(again.soft_prompt(), untuned_lm.soft_prompt()));
+    CHECK(texts(again, req) == untuned);
   }
   LocalLmOptions other;
   other.seed = 99;
@@ -230,6 +243,12 @@ TEST_CASE("soft prompt: 0 soft tokens cannot tune and samples the plain LM", "[l
   CHECK_FALSE(none.can_tune());
   CHECK_FALSE(none.tune(examples()).tuned);
   CHECK(texts(none, request()) == texts(plain, request()));
+  // The torch-free factory takes the same settings.
+  CHECK_FALSE(make_local_language_model(tmp.path.string(), o)->can_tune());
+  CHECK(make_local_language_model(tmp.path.string(), LocalLmOptions{})->can_tune());
+  LocalLmOptions bad;
+  bad.tune_lr = 0.0;
+  CHECK_THROWS_AS(make_local_language_model(tmp.path.string(), bad), std::invalid_argument);
 }
 
 TEST_CASE("soft prompt: micro-batches and gradient checkpointing give the whole batch's step", "[llm][tune]") {

@@ -307,7 +307,10 @@ void LocalLanguageModel::save_state(const std::string& path) const {
   const std::string tmp = path + ".tmp";
   try {
     save_safetensors(tmp, {{"soft_prompt", soft_prompt_.detach().to(torch::kCPU, torch::kFloat32).contiguous()}},
-                     {{"format", "pt"}, {"evoprompt", "soft_prompt"}, {"tune_calls", std::to_string(tune_calls_)}});
+                     {{"format", "pt"},
+                      {"evoprompt", "soft_prompt"},
+                      {"tune_calls", std::to_string(tune_calls_)},
+                      {"active", active_ ? "1" : "0"}});
     std::filesystem::rename(tmp, path);
   } catch (const std::exception& e) {
     throw LanguageModelError("local LM: saving the soft prompt to " + path + ": " + e.what());
@@ -318,6 +321,7 @@ void LocalLanguageModel::load_state(const std::string& path) {
   if (!soft_prompt_.defined()) return;
   torch::Tensor t;
   std::uint64_t calls = 0;
+  bool active = true;
   try {
     SafeTensors st = SafeTensors::open_file(path);
     const TensorInfo& info = st.info("soft_prompt");
@@ -331,17 +335,23 @@ void LocalLanguageModel::load_state(const std::string& path) {
     t = st.get("soft_prompt", torch::kFloat32, soft_prompt_.device());
     const auto it = st.metadata().find("tune_calls");
     if (it != st.metadata().end()) calls = std::stoull(it->second);
+    const auto a = st.metadata().find("active");
+    active = a == st.metadata().end() || a->second != "0";
   } catch (const std::exception& e) {
     throw LanguageModelError("local LM: soft prompt " + path + ": " + e.what());
   }
   torch::NoGradGuard ng;
   soft_prompt_.copy_(t);
   tune_calls_ = calls;
-  active_ = true;
+  active_ = active;
 }
 
 std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir) {
   return std::make_unique<LocalLanguageModel>(dir);
+}
+
+std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir, const LocalLmOptions& options) {
+  return std::make_unique<LocalLanguageModel>(dir, options);
 }
 
 }  // namespace evoprompt::codegen::lm

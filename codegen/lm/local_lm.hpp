@@ -51,20 +51,10 @@
 #include "generate.hpp"
 #include "language_model.hpp"
 #include "llama_model.hpp"
+#include "local_lm_options.hpp"
 #include "tokenizer.hpp"
 
 namespace evoprompt::codegen::lm {
-
-struct LocalLmOptions {
-  std::int64_t soft_prompt_tokens = 16;   // P; 0: no soft prompt (can_tune() is false)
-  int tune_epochs = 5;
-  std::int64_t tune_batch = 16;           // examples per optimizer step
-  double tune_lr = 0.1;                   // Adam
-  std::int64_t tune_micro_batch_tokens = 4096;  // padded positions per forward/backward (memory)
-  std::uint64_t seed = 0;                 // initial soft prompt tokens and the shuffles
-  bool prefix_before_tuning = false;      // prepend the initial soft prompt before any tune/load
-  bool gradient_checkpointing = true;     // tuning recomputes each layer in the backward pass
-};
 
 class LocalLanguageModel : public LanguageModel {
  public:
@@ -82,8 +72,10 @@ class LocalLanguageModel : public LanguageModel {
   TuneReport tune(const std::vector<TuneExample>& examples) override;
   // One safetensors file: "soft_prompt" F32 [P, hidden]; metadata
   // "evoprompt" = "soft_prompt", "tune_calls" = the number of tune() calls so
-  // far. Written to PATH.tmp, then renamed. load_state refuses a file whose
-  // shape differs (LanguageModelError, naming the file) and makes the prompt active.
+  // far (the next shuffle stream), "active" = "1" once tuned or loaded (a
+  // file without it counts as active). Written to PATH.tmp, then renamed.
+  // load_state refuses a file whose shape differs (LanguageModelError,
+  // naming the file). Both do nothing when soft_prompt_tokens is 0.
   void save_state(const std::string& path) const override;
   void load_state(const std::string& path) override;
 
