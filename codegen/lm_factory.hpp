@@ -19,6 +19,11 @@ struct LmSettings {
   int max_retries = 5;
   std::int64_t max_requests = 0;      // 0: no cap
   std::int64_t max_total_tokens = 0;  // 0: no cap
+  // local:DIR only: soft prompt-tuning (the paper's settings)
+  std::int64_t soft_prompt_tokens = 16;
+  int tune_epochs = 5;
+  std::int64_t tune_batch = 16;
+  double tune_lr = 0.1;
 };
 
 // Throws std::invalid_argument with a one-line reason for a bad spec, and

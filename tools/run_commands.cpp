@@ -14,6 +14,7 @@
 #include "evaluator.hpp"
 #include "lm_factory.hpp"
 #include "local_lm_factory.hpp"
+#include "local_lm_options.hpp"
 #include "prompt.hpp"
 #include "report.hpp"
 #include "worker_protocol.hpp"
@@ -82,7 +83,9 @@ Mnist1dEvaluatorOptions options_from(const json& j) { return worker::mnist1d_opt
 json lm_json(const codegen::LmSettings& l) {
   return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
           {"api_key_env", l.api_key_env}, {"timeout_s", l.timeout_s}, {"max_retries", l.max_retries},
-          {"max_requests", l.max_requests}, {"max_total_tokens", l.max_total_tokens}};
+          {"max_requests", l.max_requests}, {"max_total_tokens", l.max_total_tokens},
+          {"soft_prompt_tokens", l.soft_prompt_tokens}, {"tune_epochs", l.tune_epochs},
+          {"tune_batch", l.tune_batch}, {"tune_lr", l.tune_lr}};
 }
 
 codegen::LmSettings lm_from(const json& j) {
@@ -95,6 +98,10 @@ codegen::LmSettings lm_from(const json& j) {
   l.max_retries = j.at("max_retries");
   l.max_requests = j.at("max_requests");
   l.max_total_tokens = j.at("max_total_tokens");
+  l.soft_prompt_tokens = j.value("soft_prompt_tokens", l.soft_prompt_tokens);
+  l.tune_epochs = j.value("tune_epochs", l.tune_epochs);
+  l.tune_batch = j.value("tune_batch", l.tune_batch);
+  l.tune_lr = j.value("tune_lr", l.tune_lr);
   return l;
 }
 
@@ -209,6 +216,10 @@ void apply_toml(const std::string& path, RunSettings& s) {
   r.read("lm", "max_retries", l.max_retries);
   r.read("lm", "max_requests", l.max_requests);
   r.read("lm", "max_total_tokens", l.max_total_tokens);
+  r.read("lm", "soft_prompt_tokens", l.soft_prompt_tokens);
+  r.read("lm", "tune_epochs", l.tune_epochs);
+  r.read("lm", "tune_batch", l.tune_batch);
+  r.read("lm", "tune_lr", l.tune_lr);
   r.read("workers", "workers", s.workers);
   r.read("workers", "in_process", s.in_process);
   r.read("workers", "compile_timeout_s", s.limits.compile_timeout_s);
@@ -404,6 +415,12 @@ class EvolveCommand {
             "Cap on LM requests (0: none)");
     setting("--max-lm-tokens", [](RunSettings& s) -> std::int64_t& { return s.lm.max_total_tokens; },
             "Cap on LM tokens (0: none)");
+    setting("--soft-prompt-tokens", [](RunSettings& s) -> std::int64_t& { return s.lm.soft_prompt_tokens; },
+            "local:DIR: trainable prompt vectors (the paper: 16)");
+    setting("--tune-epochs", [](RunSettings& s) -> int& { return s.lm.tune_epochs; }, "local:DIR: prompt-tuning epochs");
+    setting("--tune-batch", [](RunSettings& s) -> std::int64_t& { return s.lm.tune_batch; },
+            "local:DIR: prompt-tuning batch size");
+    setting("--tune-lr", [](RunSettings& s) -> double& { return s.lm.tune_lr; }, "local:DIR: prompt-tuning learning rate");
     setting("--rounds", [](RunSettings& s) -> int& { return s.evolution.rounds; }, "T, rounds of evolution");
     setting("--prompts", [](RunSettings& s) -> int& { return s.evolution.prompts; }, "m, prompts per round");
     setting("--samples", [](RunSettings& s) -> int& { return s.evolution.samples; }, "n, samples per prompt");
@@ -537,8 +554,19 @@ class EvolveCommand {
     if (local_lm) {
       const std::string dir = s.lm.spec.substr(6);
       if (dir.empty()) throw UsageError("--lm local:DIR needs a model folder");
+      // The soft prompt is part of the model from the first prompt on (16
+      // embeddings of random vocabulary tokens), as in prompt-tuning; the
+      // modes that never tune sample from the plain LM.
+      codegen::lm::LocalLmOptions local;
+      const bool tunes = s.evolution.mode == engine::Mode::evoprompting || s.evolution.mode == engine::Mode::random_parents;
+      local.soft_prompt_tokens = tunes ? s.lm.soft_prompt_tokens : 0;
+      local.tune_epochs = s.lm.tune_epochs;
+      local.tune_batch = s.lm.tune_batch;
+      local.tune_lr = s.lm.tune_lr;
+      local.seed = s.evolution.seed;
+      local.prefix_before_tuning = true;
       try {
-        lm = codegen::lm::make_local_language_model(dir);
+        lm = codegen::lm::make_local_language_model(dir, local);
       } catch (const std::exception& e) {
         const std::string message = e.what();
         throw UsageError("--lm " + s.lm.spec + ": " + message.substr(0, message.find('\n')));
