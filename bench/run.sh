@@ -10,6 +10,8 @@
 # evolve_workers: wall time of one small mutate evolution (4 seeds + 8 children, 500 steps) with
 # the default worker processes (one per core, one thread each), against the same run evaluated
 # in-process with libtorch using every core.
+# lm_decode: decode tokens/s of the embedded LM at batch 16 against eager Python PyTorch (see
+# bench/run_decode.sh; EVOPROMPT_BENCH_DECODE_LAYERS overrides the model's 24 layers).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -64,3 +66,6 @@ print()
 print(f"evolve_workers: 4 seeds + 8 children, 500 steps: in-process ({cores} threads) {in_process:.1f} s, "
       f"{cores} workers x 1 thread {workers:.1f} s -> {in_process / workers:.2f}x")
 PY
+
+echo
+"$here/run_decode.sh" "$build" "${EVOPROMPT_BENCH_DECODE_LAYERS:-24}"
