@@ -238,11 +238,13 @@ TEST_CASE("clrs_model: a replacement triplet function plugs in", "[clrs_model]")
 }
 
 TEST_CASE("clrs_model: 200 BFS training steps lower the loss", "[clrs_model][slow]") {
+  // Batch 8, not the paper's 32: the same 200 steps in a quarter of the CI time.
+  constexpr int kBatch = 8;
   torch::manual_seed(42);
   Sampler sampler("bfs", 1, 16);
   auto next = [&] {
     std::vector<Sample> samples;
-    for (int i = 0; i < 32; ++i) samples.push_back(sampler.next());
+    for (int i = 0; i < kBatch; ++i) samples.push_back(sampler.next());
     return to_tensors(make_batch(samples));
   };
   auto first = next();
@@ -259,7 +261,7 @@ TEST_CASE("clrs_model: 200 BFS training steps lower the loss", "[clrs_model][slo
   double head = 0, tail = 0;
   for (int i = 0; i < 10; ++i) head += losses[i] / 10, tail += losses[190 + i] / 10;
   std::cout << "clrs_model: bfs loss " << head << " (steps 0-9) -> " << tail << " (steps 190-199); "
-            << 200.0 / model_seconds << " train steps/s (batch 32, n 16, " << torch::get_num_threads()
+            << 200.0 / model_seconds << " train steps/s (batch " << kBatch << ", n 16, " << torch::get_num_threads()
             << " threads)\n";
   CHECK(std::isfinite(tail));
   CHECK(tail < 0.7 * head);
