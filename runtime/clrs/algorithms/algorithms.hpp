@@ -3,11 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
 #include "clrs/probes.hpp"
 
 namespace evoprompt::clrs::algorithms {
+
+// 0, 1, ..., n-1: an array's initial order, or every node pointing at itself.
+inline std::vector<std::int64_t> iota(std::int64_t n) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), std::int64_t{0});
+  return v;
+}
 
 // Sorting / searching / divide and conquer / greedy.
 Sample insertion_sort(std::vector<double> A);

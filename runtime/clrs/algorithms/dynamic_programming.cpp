@@ -6,16 +6,6 @@
 
 namespace evoprompt::clrs::algorithms {
 
-namespace {
-
-std::vector<std::int64_t> iota(std::int64_t n) {
-  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), std::int64_t{0});
-  return v;
-}
-
-}  // namespace
-
 Sample matrix_chain_order(const std::vector<double>& p) {
   ProbeRecorder probes(builtin_spec("matrix_chain_order"));
   const auto n = static_cast<std::int64_t>(p.size());

@@ -15,11 +15,6 @@ std::int64_t nodes_of(const Array& A) {
   return A.shape[0];
 }
 
-std::vector<std::int64_t> iota(std::int64_t n) {
-  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), std::int64_t{0});
-  return v;
-}
 
 std::vector<std::int64_t> to_ints(const std::vector<int>& v) { return {v.begin(), v.end()}; }
 

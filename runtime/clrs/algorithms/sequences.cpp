@@ -9,11 +9,6 @@ namespace evoprompt::clrs::algorithms {
 
 namespace {
 
-std::vector<std::int64_t> iota(std::int64_t n) {
-  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), std::int64_t{0});
-  return v;
-}
 
 // np.argsort of distinct values (ties keep index order).
 std::vector<std::int64_t> argsort(const std::vector<double>& v) {

@@ -7,16 +7,6 @@
 
 namespace evoprompt::clrs::algorithms {
 
-namespace {
-
-std::vector<std::int64_t> iota(std::int64_t n) {
-  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), std::int64_t{0});
-  return v;
-}
-
-}  // namespace
-
 Sample bubble_sort(std::vector<double> A) {
   ProbeRecorder probes(builtin_spec("bubble_sort"));
   const auto n = static_cast<std::int64_t>(A.size());
