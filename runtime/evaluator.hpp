@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace evoprompt {
@@ -87,10 +88,48 @@ struct Mnist1dEvaluatorOptions {
   double gpu_memory_fraction = 0.0; // CUDA caching-allocator cap (0: none); a worker's GPU memory limit
 };
 
-// Throws std::invalid_argument for bad options and std::runtime_error when
+// CLRS-30 children: triplet functions (`struct Triplet`) in Triplet-GMPNN,
+// trained on one algorithm under Ibarz et al.'s protocol (clrs_training.hpp).
+// Fitness uses the best val score; test is OOD (n = 64).
+struct ClrsEvaluatorOptions {
+  std::string algorithm = "bfs";
+  std::int64_t steps = 2000;        // the paper's search; 10,000 for the baseline
+  std::int64_t batch_size = 32;
+  double lr = 1e-3;
+  std::int64_t eval_every = 50;
+  std::uint32_t seed = 42;          // data stream and model init, the same for every child
+  std::int64_t hidden = 128;
+  std::int64_t nb_triplet_fts = 8;
+  std::int64_t test_samples = -1;   // first samples of the n = 64 test split; -1: all
+  std::string device = "auto";
+  int threads = 0;
+  std::string cache_dir;
+  double gpu_memory_fraction = 0.0;
+};
+
+// Throws std::invalid_argument naming the first bad setting (torch-free, so
+// that a command line can refuse settings before any worker starts).
+void validate(const ClrsEvaluatorOptions& options);
+
+// The task children are scored on, with its settings.
+using EvaluatorOptions = std::variant<Mnist1dEvaluatorOptions, ClrsEvaluatorOptions>;
+
+// The default options of a task named "mnist1d" or "clrs:ALGORITHM" (any of
+// the 30); throws std::invalid_argument for another name.
+EvaluatorOptions task_options(const std::string& task);
+// "mnist1d" or "clrs:ALGORITHM".
+std::string task_name(const EvaluatorOptions& options);
+// The line children of the task complete.
+std::string task_opening(const EvaluatorOptions& options);
+
+// Throw std::invalid_argument for bad options and std::runtime_error when
 // the data or the JIT cannot be set up. `on_compiled(compile_ms)` runs
 // between a child's compile and its training.
 std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options,
                                                   std::function<void(double)> on_compiled = {});
+std::unique_ptr<Evaluator> make_clrs_evaluator(const ClrsEvaluatorOptions& options,
+                                               std::function<void(double)> on_compiled = {});
+std::unique_ptr<Evaluator> make_evaluator(const EvaluatorOptions& options,
+                                          std::function<void(double)> on_compiled = {});
 
 }  // namespace evoprompt

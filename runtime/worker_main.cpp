@@ -35,8 +35,8 @@ int run_worker() {
   std::unique_ptr<Evaluator> evaluator;
   try {
     if (init->at("op") != "init") throw std::runtime_error("expected an init message");
-    if (init->at("task") != "mnist1d") throw std::runtime_error("unknown task " + init->at("task").dump());
-    evaluator = make_mnist1d_evaluator(mnist1d_options_from(init->at("options")), [](double compile_ms) {
+    const auto options = evaluator_options_from(init->at("task"), init->at("options"));
+    evaluator = make_evaluator(options, [](double compile_ms) {
       send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}});
     });
     send_message(kReplyFd, {{"type", "ready"}, {"pid", ::getpid()}, {"describe", evaluator->describe()}});

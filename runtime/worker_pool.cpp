@@ -117,12 +117,17 @@ struct WorkerPool::Worker {
 
 WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
   if (options_.workers <= 0) options_.workers = default_worker_count();
-  if (options_.evaluator.threads <= 0) options_.evaluator.threads = default_threads_per_worker(options_.workers);
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
-  if (const int gpus = visible_gpus(); gpus > 0 && options_.evaluator.gpu_memory_fraction <= 0.0) {
-    const int per_gpu = (options_.workers + gpus - 1) / gpus;
-    options_.evaluator.gpu_memory_fraction = 0.9 / per_gpu;  // the workers sharing a GPU split it
-  }
+  std::visit(
+      [this](auto& e) {
+        if (e.threads <= 0) e.threads = default_threads_per_worker(options_.workers);
+        if (const int gpus = visible_gpus(); gpus > 0 && e.gpu_memory_fraction <= 0.0) {
+          const int per_gpu = (options_.workers + gpus - 1) / gpus;
+          e.gpu_memory_fraction = 0.9 / per_gpu;  // the workers sharing a GPU split it
+        }
+        device_ = e.device;
+      },
+      options_.evaluator);
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (options_.executable.empty()) options_.executable = self_executable();
@@ -162,7 +167,7 @@ void WorkerPool::start(Worker& w) {
     env_text.emplace_back(*e);
   }
   env_text.push_back("EVOPROMPT_WORKER_PARENT=" + std::to_string(::getpid()));
-  if (visible_gpus() > 1 && options_.evaluator.device != "cpu")
+  if (visible_gpus() > 1 && device_ != "cpu")
     env_text.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(w.info.slot % visible_gpus()));
   std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
@@ -216,7 +221,7 @@ void WorkerPool::start(Worker& w) {
   w.busy = false;
   publish(w);
 
-  worker::send_message(w.to, {{"op", "init"}, {"task", "mnist1d"}, {"options", worker::to_json(options_.evaluator)}});
+  worker::send_message(w.to, {{"op", "init"}, {"task", task_name(options_.evaluator)}, {"options", worker::to_json(options_.evaluator)}});
   // Wait for "ready", keeping the worker's output for the error message.
   const auto t0 = Clock::now();
   std::string early_output;
@@ -456,7 +461,7 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
 
 std::string WorkerPool::fingerprint(const std::string& source) { return jit::token_fingerprint(source); }
 
-std::string WorkerPool::opening() const { return "struct Model : torch::nn::Module {"; }
+std::string WorkerPool::opening() const { return task_opening(options_.evaluator); }
 
 std::string WorkerPool::describe() const {
   nlohmann::json d = nlohmann::json::parse(describe_.empty() ? "{}" : describe_);

@@ -26,7 +26,7 @@ struct WorkerLimits {
 
 struct WorkerPoolOptions {
   int workers = 0;                      // 0: default_worker_count()
-  Mnist1dEvaluatorOptions evaluator;    // threads: per worker (0: the rule below)
+  EvaluatorOptions evaluator;           // the task; threads: per worker (0: the rule below)
   WorkerLimits limits;
   std::string executable;               // the evoprompt binary; empty: this process's own
   double start_timeout_s = 300;         // a worker's start, prelude build included
@@ -78,6 +78,7 @@ class WorkerPool : public Evaluator {
 
   WorkerPoolOptions options_;
   std::string describe_;
+  std::string device_;  // the evaluator's device setting
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void(const WorkerState&)> on_state_;
 };

@@ -129,4 +129,44 @@ Mnist1dEvaluatorOptions mnist1d_options_from(const nlohmann::json& j) {
   return o;
 }
 
+nlohmann::json to_json(const ClrsEvaluatorOptions& o) {
+  return {{"algorithm", o.algorithm}, {"steps", o.steps},       {"batch_size", o.batch_size},
+          {"lr", o.lr},               {"eval_every", o.eval_every}, {"seed", o.seed},
+          {"hidden", o.hidden},       {"nb_triplet_fts", o.nb_triplet_fts}, {"test_samples", o.test_samples},
+          {"device", o.device},       {"threads", o.threads},   {"cache_dir", o.cache_dir},
+          {"gpu_memory_fraction", o.gpu_memory_fraction}};
+}
+
+ClrsEvaluatorOptions clrs_options_from(const nlohmann::json& j) {
+  ClrsEvaluatorOptions o;
+  o.algorithm = j.at("algorithm");
+  o.steps = j.at("steps");
+  o.batch_size = j.at("batch_size");
+  o.lr = j.at("lr");
+  o.eval_every = j.at("eval_every");
+  o.seed = j.at("seed");
+  o.hidden = j.at("hidden");
+  o.nb_triplet_fts = j.at("nb_triplet_fts");
+  o.test_samples = j.at("test_samples");
+  o.device = j.at("device");
+  o.threads = j.at("threads");
+  o.cache_dir = j.value("cache_dir", "");
+  o.gpu_memory_fraction = j.value("gpu_memory_fraction", 0.0);
+  return o;
+}
+
+nlohmann::json to_json(const EvaluatorOptions& o) {
+  return std::visit([](const auto& options) { return to_json(options); }, o);
+}
+
+EvaluatorOptions evaluator_options_from(const std::string& task, const nlohmann::json& j) {
+  if (task == "mnist1d") return mnist1d_options_from(j);
+  if (task.rfind("clrs:", 0) == 0) {
+    auto o = clrs_options_from(j);
+    if ("clrs:" + o.algorithm != task) throw std::runtime_error("task " + task + " with options for " + o.algorithm);
+    return o;
+  }
+  throw std::runtime_error("unknown task '" + task + "'");
+}
+
 }  // namespace evoprompt::worker

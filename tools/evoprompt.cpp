@@ -1,7 +1,8 @@
 // The evoprompt command line. Commands:
-//   evoprompt seeds --task mnist1d    train the seed models under the paper's protocol
+//   evoprompt seeds --task TASK       train the seed models (or triplet functions) of a task
 //   evoprompt check FILE              the JIT's verdict on a child, without running it
 //   evoprompt replay FILE             compile a child with the JIT and train it
+//   evoprompt clrs eval FILE          one triplet function on CLRS-30 algorithms, OOD scores
 //   evoprompt data mnist1d --out DIR  generate MNIST-1D with the native generator
 //   evoprompt evolve --run DIR        run EvoPrompting (see run_commands.cpp)
 //   evoprompt show DIR / dump DIR     report on a run folder
@@ -20,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "clrs_commands.hpp"
+#include "clrs_model/triplet_jit.hpp"
 #include "data_clrs.hpp"
 #include "jit_model.hpp"
 #include "lm_commands.hpp"
@@ -39,9 +42,16 @@ using cli::UsageError;
 // Exit code of `check` and `replay` for a rejected or failing child.
 constexpr int kRejected = 1;
 
-void require_task(const std::string& task) {
-  if (task != "mnist1d") throw UsageError("unknown task '" + task + "' (available: mnist1d)");
+// "mnist1d" or "clrs:ALGORITHM"; a usage error otherwise.
+EvaluatorOptions require_task(const std::string& task) {
+  try {
+    return task_options(task);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
+
+bool is_clrs(const EvaluatorOptions& task) { return std::holds_alternative<ClrsEvaluatorOptions>(task); }
 
 std::string read_source(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -52,7 +62,9 @@ std::string read_source(const std::string& path) {
   return text.str();
 }
 
-// The training protocol's flags, shared by every command that trains.
+// The training protocol's flags, shared by every command that trains. The
+// defaults shown are MNIST-1D's; a CLRS task starts from its own (Ibarz et
+// al.: 2000 steps during search, batch 32, Adam 1e-3, validation every 50).
 struct TrainFlags {
   std::string data_dir;
   TrainOptions train;
@@ -61,20 +73,64 @@ struct TrainFlags {
   std::int64_t val_size = 500;
   std::uint32_t split_seed = 42;
   int threads = 0;
+  ClrsEvaluatorOptions clrs;
+  std::vector<CLI::Option*> mnist1d_only, clrs_only;
+  CLI::Option *steps = nullptr, *batch = nullptr, *lr = nullptr, *eval_every = nullptr, *seed = nullptr;
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--data", data_dir, "MNIST-1D folder of .npy files (default: the canonical set)");
-    cmd->add_option("--steps", train.steps, "Training steps")->capture_default_str();
-    cmd->add_option("--batch-size", train.batch_size, "Minibatch size")->capture_default_str();
-    cmd->add_option("--lr", train.adamw.lr, "AdamW learning rate")->capture_default_str();
-    cmd->add_option("--weight-decay", train.adamw.weight_decay, "AdamW weight decay")->capture_default_str();
-    cmd->add_option("--eval-every", train.eval_every, "Validate every N steps")->capture_default_str();
-    cmd->add_option("--seed", train.seed, "Seed for model init and batch order")->capture_default_str();
-    cmd->add_option("--val-size", val_size, "Training rows held out for validation")->capture_default_str();
-    cmd->add_option("--split-seed", split_seed, "Seed of the validation split")->capture_default_str();
-    cmd->add_option("--init", init, "Parameter init: flax or torch")->capture_default_str();
+    mnist1d_only.push_back(
+        cmd->add_option("--data", data_dir, "MNIST-1D folder of .npy files (default: the canonical set)"));
+    steps = cmd->add_option("--steps", train.steps, "Training steps")->capture_default_str();
+    batch = cmd->add_option("--batch-size", train.batch_size, "Minibatch size")->capture_default_str();
+    lr = cmd->add_option("--lr", train.adamw.lr, "Learning rate (MNIST-1D: AdamW; CLRS: Adam, 1e-3)")
+             ->capture_default_str();
+    mnist1d_only.push_back(
+        cmd->add_option("--weight-decay", train.adamw.weight_decay, "AdamW weight decay")->capture_default_str());
+    eval_every = cmd->add_option("--eval-every", train.eval_every, "Validate every N steps")->capture_default_str();
+    seed = cmd->add_option("--seed", train.seed, "Seed for model init and data order (CLRS: 42)")->capture_default_str();
+    mnist1d_only.push_back(
+        cmd->add_option("--val-size", val_size, "Training rows held out for validation")->capture_default_str());
+    mnist1d_only.push_back(
+        cmd->add_option("--split-seed", split_seed, "Seed of the validation split")->capture_default_str());
+    mnist1d_only.push_back(cmd->add_option("--init", init, "Parameter init: flax or torch")->capture_default_str());
     cmd->add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--threads", threads, "CPU threads for libtorch (0: libtorch's default)");
+    add_clrs_only(cmd);
+  }
+
+  void add_clrs_only(CLI::App* cmd) {
+    clrs_only.push_back(cmd->add_option("--hidden", clrs.hidden, "CLRS: Triplet-GMPNN width h")->capture_default_str());
+    clrs_only.push_back(
+        cmd->add_option("--nb-triplet-fts", clrs.nb_triplet_fts, "CLRS: triplet feature width")->capture_default_str());
+    clrs_only.push_back(cmd->add_option("--test-samples", clrs.test_samples,
+                                        "CLRS: the first samples of the n=64 test split to score (-1: all)")
+                            ->capture_default_str());
+  }
+
+  // The CLRS task's options: its defaults, then the flags given.
+  ClrsEvaluatorOptions clrs_options(const std::string& algorithm, std::int64_t default_steps) const {
+    for (const auto* o : mnist1d_only)
+      if (o->count()) throw UsageError(o->get_name() + " is a setting of task mnist1d, not clrs:" + algorithm);
+    ClrsEvaluatorOptions o = clrs;
+    o.algorithm = algorithm;
+    o.steps = steps->count() ? train.steps : default_steps;
+    if (batch->count()) o.batch_size = train.batch_size;
+    if (lr->count()) o.lr = train.adamw.lr;
+    if (eval_every->count()) o.eval_every = train.eval_every;
+    if (seed->count()) o.seed = train.seed;
+    o.device = device;
+    o.threads = threads;
+    try {
+      validate(o);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    return o;
+  }
+
+  void refuse_clrs_flags(const std::string& task) const {
+    for (const auto* o : clrs_only)
+      if (o->count()) throw UsageError(o->get_name() + " is a setting of the clrs:ALGORITHM tasks, not " + task);
   }
 
   // The same protocol for an evaluator in a worker process. Bad values are
@@ -151,21 +207,37 @@ struct SeedsCommand {
   std::string task;
   std::vector<std::string> only;
   TrainFlags flags;
+  cli::LimitFlags limits;
+  int workers = 0;
   bool aot = false;
   bool json = false;
+  int* exit_code;
+
+  explicit SeedsCommand(int* code) : exit_code(code) {}
 
   void add_to(CLI::App& app) {
-    auto* cmd = app.add_subcommand("seeds", "Train the seed models of a task under the paper's protocol");
-    cmd->add_option("--task", task, "Task (mnist1d)")->required();
-    cmd->add_option("--only", only, "Train only these seeds (large_cnn, cnn, gru, residual_mlp)");
+    auto* cmd = app.add_subcommand("seeds", "Train the seed models (or triplet functions) of a task");
+    cmd->add_option("--task", task, "Task: mnist1d, or clrs:ALGORITHM (the 14 triplet functions of the paper)")
+        ->required();
+    cmd->add_option("--only", only,
+                    "Train only these (mnist1d: large_cnn, cnn, gru, residual_mlp; clrs: v1..v9, quadnodeminmax, "
+                    "concatrep, maxmean, div2mean, tanhexpandtriplets)");
     flags.add_to(cmd);
-    cmd->add_flag("--aot", aot, "Use the seeds compiled into the binary instead of the JIT");
+    cmd->add_option("--workers", workers, "clrs: worker processes (0: one per core, or per GPU)");
+    limits.values.train_timeout_s = 7 * 24 * 3600.0;
+    limits.add_to(cmd);
+    cmd->add_flag("--aot", aot, "mnist1d: use the seeds compiled into the binary instead of the JIT");
     cmd->add_flag("--json", json, "One JSON object per seed and line");
     cmd->callback([this] { run(); });
   }
 
   void run() {
-    require_task(task);
+    const auto options = require_task(task);
+    if (is_clrs(options)) {
+      run_clrs(std::get<ClrsEvaluatorOptions>(options).algorithm);
+      return;
+    }
+    flags.refuse_clrs_flags(task);
     std::vector<const Seed*> chosen;
     for (const auto& name : only) {
       const Seed* found = nullptr;
@@ -218,6 +290,76 @@ struct SeedsCommand {
       }
     }
   }
+
+  // The nine seeds and the five found functions, each in a supervised worker.
+  void run_clrs(const std::string& algorithm) {
+    if (aot) throw UsageError("--aot is for task mnist1d");
+    std::vector<engine::SeedProgram> programs;
+    for (const auto& s : clrs_seeds())
+      if (only.empty() || std::find(only.begin(), only.end(), s.name) != only.end()) programs.push_back({s.name, s.source});
+    for (const auto& name : only)
+      if (std::none_of(clrs_seeds().begin(), clrs_seeds().end(), [&](const ClrsSeed& s) { return s.name == name; }))
+        throw UsageError("unknown triplet function '" + name + "' (v1..v9, quadnodeminmax, concatrep, maxmean, "
+                         "div2mean, tanhexpandtriplets)");
+    cli::ClrsRunFlags run;
+    run.options = flags.clrs_options(algorithm, ClrsEvaluatorOptions{}.steps);
+    run.limits = limits.limits();
+    run.workers = workers;
+    run.json = json;
+    *exit_code = cli::run_clrs_seeds(programs, run);
+  }
+};
+
+// `clrs eval FILE --algos LIST`: one triplet function, trained per algorithm.
+struct ClrsEvalCommand {
+  std::string file;
+  std::vector<std::string> algos;
+  TrainFlags flags;
+  cli::LimitFlags limits;
+  int workers = 0;
+  bool json = false;
+  int* exit_code;
+
+  explicit ClrsEvalCommand(int* code) : exit_code(code) {}
+
+  void add_to(CLI::App& app) {
+    auto* group = app.add_subcommand("clrs", "CLRS-30 tools");
+    group->require_subcommand(1);
+    auto* cmd = group->add_subcommand(
+        "eval", "Train one triplet function on CLRS-30 algorithms and compare its OOD (n=64) scores with the baseline");
+    cmd->add_option("file", file, "The triplet function's C++ source (struct Triplet)")->required();
+    cmd->add_option("--algos", algos, "Algorithms, comma- or space-separated, or all")->required();
+    flags.train.steps = 10000;  // the baseline protocol; the paper's search uses 2000
+    auto* steps = cmd->add_option("--steps", flags.train.steps, "Training steps per algorithm")->capture_default_str();
+    auto* batch = cmd->add_option("--batch-size", flags.train.batch_size, "Batch size (32)");
+    auto* lr = cmd->add_option("--lr", flags.train.adamw.lr, "Adam learning rate (1e-3)");
+    auto* every = cmd->add_option("--eval-every", flags.train.eval_every, "Validate every N steps (50)");
+    auto* seed = cmd->add_option("--seed", flags.train.seed, "Data and init seed (42)");
+    flags.steps = steps;
+    flags.batch = batch;
+    flags.lr = lr;
+    flags.eval_every = every;
+    flags.seed = seed;
+    cmd->add_option("--device", flags.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+    cmd->add_option("--threads", flags.threads, "CPU threads per worker (0: the worker rule)");
+    flags.add_clrs_only(cmd);
+    cmd->add_option("--workers", workers, "Algorithms trained at once (0: one per core, or per GPU)");
+    limits.values.train_timeout_s = 7 * 24 * 3600.0;
+    limits.add_to(cmd);
+    cmd->add_flag("--json", json, "One JSON object per algorithm and line");
+    cmd->callback([this] { run(); });
+  }
+
+  void run() {
+    const auto source = read_source(file);
+    const auto names = cli::parse_algorithms(algos);
+    cli::ClrsRunFlags run;
+    run.options = flags.clrs_options(names.front(), flags.train.steps);
+    run.limits = limits.limits();
+    run.workers = workers;
+    run.json = json;
+    *exit_code = cli::run_clrs_eval(source, std::filesystem::path(file).filename().string(), names, run);
+  }
 };
 
 struct CheckCommand {
@@ -231,23 +373,34 @@ struct CheckCommand {
   void add_to(CLI::App& app) {
     auto* cmd = app.add_subcommand("check", "Compile a child with the JIT and print its verdict, without running it");
     cmd->add_option("file", file, "The child's C++ source")->required();
-    cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
+    cmd->add_option("--task", task, "Task: mnist1d, or clrs:ALGORITHM (a triplet function)")->capture_default_str();
     cmd->add_flag("--json", json, "Print one JSON object");
     cmd->callback([this] { run(); });
   }
 
   void run() {
-    require_task(task);
+    const bool triplet = is_clrs(require_task(task));
     const auto source = read_source(file);
+    const auto name = std::filesystem::path(file).filename().string();
     jit::ChildJit jit(torch_jit_options());
-    const auto model = compile_model(jit, source, std::filesystem::path(file).filename().string());
-    auto out = verdict_json(model.verdict);
-    out["compile_ms"] = model.compile_ms;
+    jit::Verdict verdict;
+    double compile_ms = 0.0;
+    if (triplet) {
+      const auto t = clrs::compile_triplet(jit, source, name);
+      verdict = t.verdict;
+      compile_ms = t.compile_ms;
+    } else {
+      const auto model = compile_model(jit, source, name);
+      verdict = model.verdict;
+      compile_ms = model.compile_ms;
+    }
+    auto out = verdict_json(verdict);
+    out["compile_ms"] = compile_ms;
     if (json)
       std::cout << out.dump() << std::endl;
     else
-      print_verdict_text(model.verdict);
-    *exit_code = model.verdict.accepted() ? 0 : kRejected;
+      print_verdict_text(verdict);
+    *exit_code = verdict.accepted() ? 0 : kRejected;
   }
 };
 
@@ -265,7 +418,7 @@ struct ReplayCommand {
     auto* cmd = app.add_subcommand(
         "replay", "Compile a child with the JIT and train it under the paper's protocol, in a supervised worker");
     cmd->add_option("file", file, "The child's C++ source, or DIR:CHILD for a child of a run")->required();
-    cmd->add_option("--task", task, "Task (mnist1d)")->capture_default_str();
+    cmd->add_option("--task", task, "Task: mnist1d, or clrs:ALGORITHM (a triplet function)")->capture_default_str();
     flags.add_to(cmd);
     limits.add_to(cmd);
     cmd->add_flag("--json", json, "Print one JSON object");
@@ -277,12 +430,16 @@ struct ReplayCommand {
       *exit_code = cli::replay_run_child(file, json, limits);
       return;
     }
-    require_task(task);
+    const auto options = require_task(task);
+    if (!is_clrs(options)) flags.refuse_clrs_flags(task);
     const auto source = read_source(file);
     // A hostile file is tried in a worker process, under the limits.
     WorkerPoolOptions pool;
     pool.workers = 1;
-    pool.evaluator = flags.evaluator_options();
+    if (is_clrs(options))
+      pool.evaluator = flags.clrs_options(std::get<ClrsEvaluatorOptions>(options).algorithm, ClrsEvaluatorOptions{}.steps);
+    else
+      pool.evaluator = flags.evaluator_options();
     pool.limits = limits.limits();
     WorkerPool worker(pool);
     const ChildResult r = worker.evaluate(source, std::filesystem::path(file).filename().string());
@@ -365,16 +522,21 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   CLI::App app{"evoprompt: EvoPrompting neural architecture search in C++"};
   app.require_subcommand(1);
-  SeedsCommand seeds;
+  SeedsCommand seeds(&exit_code);
   CheckCommand check(&exit_code);
   ReplayCommand replay(&exit_code);
+  ClrsEvalCommand clrs_eval(&exit_code);
   DataCommand data;
   seeds.add_to(app);
   check.add_to(app);
   replay.add_to(app);
+  clrs_eval.add_to(app);
   data.add_to(app);
-  std::vector<engine::SeedProgram> seed_programs;
-  for (const auto& s : mnist1d_seeds()) seed_programs.push_back({s.name, s.source});
+  cli::TaskSeeds seed_programs;
+  for (const auto& s : mnist1d_seeds()) seed_programs.mnist1d.push_back({s.name, s.source});
+  // The paper's CLRS search starts from the nine seeds v1..v9 (not the five it found).
+  for (const auto& s : clrs_seeds())
+    if (s.name.size() == 2 && s.name[0] == 'v') seed_programs.clrs.push_back({s.name, s.source});
   cli::add_run_commands(app, &exit_code, seed_programs);
   evoprompt::cli::add_lm_commands(app, &exit_code);
   // The worker side of WorkerPool: started by evoprompt itself, never by users.

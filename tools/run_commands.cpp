@@ -26,14 +26,21 @@ using nlohmann::json;
 
 // Everything that decides a run, stored in its journal.
 struct RunSettings {
-  std::string task = "mnist1d";
+  std::string task = "mnist1d";       // or clrs:ALGORITHM
   engine::EvolutionConfig evolution;
-  Mnist1dEvaluatorOptions train;
+  Mnist1dEvaluatorOptions train;      // task mnist1d
+  ClrsEvaluatorOptions clrs;          // tasks clrs:*
   codegen::LmSettings lm;
   std::string mode = "evoprompting";  // as written; becomes evolution.mode
   int workers = 0;                    // 0: the default rule (see worker_pool.hpp)
   bool in_process = false;            // evaluate in the driver: no isolation (debugging)
   WorkerLimits limits;
+
+  bool is_clrs() const { return task.rfind("clrs:", 0) == 0; }
+  EvaluatorOptions evaluator() const {
+    if (is_clrs()) return clrs;
+    return train;
+  }
 };
 
 json workers_json(const RunSettings& s) {
@@ -52,33 +59,47 @@ void workers_from(const json& j, RunSettings& s) {
   s.limits.mem_limit_mb = j.at("mem_limit_mb");
 }
 
-// `paper`: Table 2 and the paper's training protocol. `quick`: a few minutes
-// on a 2-core CPU with the mutate operator.
+// `paper`: Table 2 and the paper's training protocol (MNIST-1D: 8000 steps;
+// CLRS: 2000 steps during search). `quick`: a few minutes on a 2-core CPU
+// with the mutate operator (MNIST-1D), or a smoke run of the same pipeline
+// (CLRS, whose every step costs about a second on such a CPU).
 void apply_preset(const std::string& name, RunSettings& s) {
+  s.evolution = engine::EvolutionConfig{};
+  s.train = Mnist1dEvaluatorOptions{};
+  const std::string algorithm = s.clrs.algorithm;
+  s.clrs = ClrsEvaluatorOptions{};
+  s.clrs.algorithm = algorithm;
+  // A CLRS child trains for about a second a step on a CPU.
+  s.limits.train_timeout_s = s.is_clrs() ? 12 * 3600.0 : WorkerLimits{}.train_timeout_s;
   if (name == "paper") {
-    s.evolution = engine::EvolutionConfig{};
     s.train.steps = 8000;
     s.train.eval_every = 250;
+    s.clrs.steps = 2000;
+    s.clrs.eval_every = 50;
   } else if (name == "quick") {
-    s.evolution = engine::EvolutionConfig{};
     s.evolution.rounds = 3;
     s.evolution.prompts = 4;
     s.evolution.samples = 4;
     s.evolution.survivors = 4;
     s.train.steps = 2000;
     s.train.eval_every = 100;
+    if (s.is_clrs()) {
+      s.evolution.rounds = 2;
+      s.evolution.prompts = 2;
+      s.evolution.samples = 2;
+    }
+    s.clrs.steps = 60;
+    s.clrs.eval_every = 20;
   } else {
     throw UsageError("unknown preset '" + name + "' (quick, paper)");
   }
 }
 
-json options_json(const Mnist1dEvaluatorOptions& o) {
+json options_json(const EvaluatorOptions& o) {
   json j = worker::to_json(o);
   j.erase("cache_dir");  // a property of the machine, not of the run
   return j;
 }
-
-Mnist1dEvaluatorOptions options_from(const json& j) { return worker::mnist1d_options_from(j); }
 
 json lm_json(const codegen::LmSettings& l) {
   return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
@@ -125,6 +146,12 @@ class TomlReader {
     used_.push_back(table + "." + key);
     if (!node) return;
     bad_type_if(!assign(*node, field), table + "." + key);
+  }
+
+  // A setting of another task: an error when present.
+  void refuse(const std::string& table, const std::string& key, const std::string& why) {
+    used_.push_back(table + "." + key);
+    if (root_.at_path(table + "." + key).node()) throw UsageError(path_ + ": '" + table + "." + key + "' " + why);
   }
 
   // Everything in the file must have been read: a typo is an error, not a default.
@@ -194,19 +221,37 @@ void apply_toml(const std::string& path, RunSettings& s) {
   r.read("evolution", "repair", e.repair);
   r.read("evolution", "max_tokens", e.max_tokens);
   r.read("evolution", "top_p", e.top_p);
-  auto& t = s.train;
-  r.read("train", "data", t.data_dir);
-  r.read("train", "steps", t.steps);
-  r.read("train", "batch_size", t.batch_size);
-  r.read("train", "lr", t.lr);
-  r.read("train", "weight_decay", t.weight_decay);
-  r.read("train", "eval_every", t.eval_every);
-  r.read("train", "seed", t.seed);
-  r.read("train", "val_size", t.val_size);
-  r.read("train", "split_seed", t.split_seed);
-  r.read("train", "init", t.init);
-  r.read("train", "device", t.device);
-  r.read("train", "threads", t.threads);
+  if (s.is_clrs()) {
+    auto& c = s.clrs;
+    r.read("train", "steps", c.steps);
+    r.read("train", "batch_size", c.batch_size);
+    r.read("train", "lr", c.lr);
+    r.read("train", "eval_every", c.eval_every);
+    r.read("train", "seed", c.seed);
+    r.read("train", "device", c.device);
+    r.read("train", "threads", c.threads);
+    r.read("train", "hidden", c.hidden);
+    r.read("train", "nb_triplet_fts", c.nb_triplet_fts);
+    r.read("train", "test_samples", c.test_samples);
+    for (const char* key : {"data", "weight_decay", "val_size", "split_seed", "init"})
+      r.refuse("train", key, "is a setting of task mnist1d, not " + s.task);
+  } else {
+    auto& t = s.train;
+    r.read("train", "data", t.data_dir);
+    r.read("train", "steps", t.steps);
+    r.read("train", "batch_size", t.batch_size);
+    r.read("train", "lr", t.lr);
+    r.read("train", "weight_decay", t.weight_decay);
+    r.read("train", "eval_every", t.eval_every);
+    r.read("train", "seed", t.seed);
+    r.read("train", "val_size", t.val_size);
+    r.read("train", "split_seed", t.split_seed);
+    r.read("train", "init", t.init);
+    r.read("train", "device", t.device);
+    r.read("train", "threads", t.threads);
+    for (const char* key : {"hidden", "nb_triplet_fts", "test_samples"})
+      r.refuse("train", key, "is a setting of the clrs:ALGORITHM tasks, not " + s.task);
+  }
   auto& l = s.lm;
   r.read("lm", "spec", l.spec);
   r.read("lm", "model", l.model);
@@ -390,9 +435,15 @@ std::string versions_json() {
 
 // --- evolve ------------------------------------------------------------------
 
+// A training setting both tasks have, in the running task's options.
+template <class T>
+auto common(T Mnist1dEvaluatorOptions::*mnist1d, T ClrsEvaluatorOptions::*clrs) {
+  return [mnist1d, clrs](RunSettings& s) -> T& { return s.is_clrs() ? s.clrs.*clrs : s.train.*mnist1d; };
+}
+
 class EvolveCommand {
  public:
-  EvolveCommand(int* exit_code, std::vector<engine::SeedProgram> seeds) : exit_code_(exit_code), seeds_(std::move(seeds)) {}
+  EvolveCommand(int* exit_code, TaskSeeds seeds) : exit_code_(exit_code), seeds_(std::move(seeds)) {}
 
   void add_to(CLI::App& app) {
     cmd_ = app.add_subcommand("evolve", "Run EvoPrompting: evolve child architectures with an LM operator");
@@ -402,7 +453,8 @@ class EvolveCommand {
     cmd_->add_option("--config", config_file_, "TOML file with [evolution], [train] and [lm] tables");
     cmd_->add_flag("--resume", resume_, "Continue the interrupted run in --run with its stored settings");
     cmd_->add_flag("--json", json_, "Print one JSON event per line instead of the progress display");
-    setting("--task", [](RunSettings& s) -> std::string& { return s.task; }, "Task (mnist1d)");
+    task_option_ = cmd_->add_option("--task", task_, "Task: mnist1d, or clrs:ALGORITHM (a CLRS-30 algorithm, e.g. clrs:bfs)")
+                       ->capture_default_str();
     setting("--lm", [](RunSettings& s) -> std::string& { return s.lm.spec; },
             "mutate (default; a code-level operator, NOT a language model), replay:FILE or openai:URL");
     setting("--model", [](RunSettings& s) -> std::string& { return s.lm.model; }, "Model name for openai:URL");
@@ -434,16 +486,29 @@ class EvolveCommand {
     setting("--seed", [](RunSettings& s) -> std::uint64_t& { return s.evolution.seed; }, "Search seed");
     cmd_->add_flag("--repair", repair_flag_, "Send a child that fails to compile back once with its errors (beyond the paper)");
     setting("--max-tokens", [](RunSettings& s) -> int& { return s.evolution.max_tokens; }, "Max new tokens per sample");
-    setting("--steps", [](RunSettings& s) -> std::int64_t& { return s.train.steps; }, "Training steps per child");
-    setting("--eval-every", [](RunSettings& s) -> std::int64_t& { return s.train.eval_every; }, "Validate every N steps");
-    setting("--train-seed", [](RunSettings& s) -> std::uint32_t& { return s.train.seed; }, "Init and batch-order seed");
-    setting("--data", [](RunSettings& s) -> std::string& { return s.train.data_dir; }, "MNIST-1D folder");
+    setting("--steps", common(&Mnist1dEvaluatorOptions::steps, &ClrsEvaluatorOptions::steps),
+            "Training steps per child");
+    setting("--eval-every", common(&Mnist1dEvaluatorOptions::eval_every, &ClrsEvaluatorOptions::eval_every),
+            "Validate every N steps");
+    setting("--train-seed", common(&Mnist1dEvaluatorOptions::seed, &ClrsEvaluatorOptions::seed),
+            "Init and data-order seed");
+    setting("--data", [](RunSettings& s) -> std::string& { return s.train.data_dir; }, "MNIST-1D folder",
+            Scope::mnist1d);
+    setting("--hidden", [](RunSettings& s) -> std::int64_t& { return s.clrs.hidden; },
+            "CLRS: Triplet-GMPNN width h (128)", Scope::clrs);
+    setting("--nb-triplet-fts", [](RunSettings& s) -> std::int64_t& { return s.clrs.nb_triplet_fts; },
+            "CLRS: triplet feature width (8)", Scope::clrs);
+    setting("--test-samples", [](RunSettings& s) -> std::int64_t& { return s.clrs.test_samples; },
+            "CLRS: the first samples of the n=64 test split scored per child (-1: all)", Scope::clrs);
     setting("--val-size", [](RunSettings& s) -> std::int64_t& { return s.train.val_size; },
             "Training rows held out for validation");
-    setting("--batch-size", [](RunSettings& s) -> std::int64_t& { return s.train.batch_size; }, "Minibatch size");
-    setting("--lr", [](RunSettings& s) -> double& { return s.train.lr; }, "AdamW learning rate");
-    setting("--device", [](RunSettings& s) -> std::string& { return s.train.device; }, "auto, cpu, cuda or cuda:N");
-    setting("--threads", [](RunSettings& s) -> int& { return s.train.threads; },
+    setting("--batch-size", common(&Mnist1dEvaluatorOptions::batch_size, &ClrsEvaluatorOptions::batch_size),
+            "Minibatch size");
+    setting("--lr", common(&Mnist1dEvaluatorOptions::lr, &ClrsEvaluatorOptions::lr),
+            "Learning rate (MNIST-1D: AdamW; CLRS: Adam)");
+    setting("--device", common(&Mnist1dEvaluatorOptions::device, &ClrsEvaluatorOptions::device),
+            "auto, cpu, cuda or cuda:N");
+    setting("--threads", common(&Mnist1dEvaluatorOptions::threads, &ClrsEvaluatorOptions::threads),
             "libtorch CPU threads per worker (0: the rule: 1 on CPU, the cores split over workers with GPUs)");
     setting("--workers", [](RunSettings& s) -> int& { return s.workers; },
             "Worker processes (0: one per GPU, else one per core)");
@@ -458,19 +523,34 @@ class EvolveCommand {
   }
 
  private:
-  // A flag that overrides the preset and the config file when given.
+  // Which tasks a setting belongs to.
+  enum class Scope { any, mnist1d, clrs };
+
+  // A flag that overrides the preset and the config file when given. CLI11
+  // parses into given_, whose task is always mnist1d.
   template <class Get>
-  void setting(const std::string& flag, Get get, const std::string& help) {
+  void setting(const std::string& flag, Get get, const std::string& help, Scope scope = Scope::any) {
     CLI::Option* opt = cmd_->add_option(flag, get(given_), help);
-    overrides_.push_back([opt, get, this](RunSettings& s) {
+    overrides_.push_back([opt, get, scope, flag, this](RunSettings& s) {
       if (opt->count() == 0) return false;
+      if (scope == Scope::mnist1d && s.is_clrs()) throw UsageError(flag + " is a setting of task mnist1d, not " + s.task);
+      if (scope == Scope::clrs && !s.is_clrs())
+        throw UsageError(flag + " is a setting of the clrs:ALGORITHM tasks, not " + s.task);
       get(s) = get(given_);
       return true;
     });
   }
 
+
   RunSettings resolve() {
     RunSettings s;
+    try {
+      const auto options = task_options(task_);
+      s.task = task_name(options);
+      if (const auto* c = std::get_if<ClrsEvaluatorOptions>(&options)) s.clrs.algorithm = c->algorithm;
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
     apply_preset(preset_, s);
     if (!config_file_.empty()) apply_toml(config_file_, s);
     for (auto& apply : overrides_) apply(s);
@@ -482,10 +562,10 @@ class EvolveCommand {
     try {
       s.evolution.mode = engine::parse_mode(s.mode);
       s.evolution.validate();
+      if (s.is_clrs()) validate(s.clrs);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
-    if (s.task != "mnist1d") throw UsageError("unknown task '" + s.task + "' (available: mnist1d)");
     return s;
   }
 
@@ -495,8 +575,15 @@ class EvolveCommand {
     if (resume_) {
       bool overridden = false;
       RunSettings scratch;
-      for (auto& apply : overrides_) overridden |= apply(scratch);
-      if (overridden || repair_flag_ || in_process_flag_ || !config_file_.empty() || cmd_->count("--preset"))
+      for (auto& apply : overrides_) {
+        try {
+          overridden |= apply(scratch);
+        } catch (const UsageError&) {
+          overridden = true;  // a flag of another task: given all the same
+        }
+      }
+      if (overridden || repair_flag_ || in_process_flag_ || !config_file_.empty() || cmd_->count("--preset") ||
+          task_option_->count())
         throw UsageError("--resume continues with the run's stored settings; give only --run (and --json)");
       try {
         journal = std::make_unique<engine::Journal>(engine::Journal::open(run_dir_));
@@ -510,7 +597,11 @@ class EvolveCommand {
       };
       s.task = journal->meta("task").value_or("mnist1d");
       s.evolution = engine::evolution_config_from_json(stored("evolution"));
-      s.train = options_from(stored("train"));
+      const EvaluatorOptions train = worker::evaluator_options_from(s.task, stored("train"));
+      if (const auto* c = std::get_if<ClrsEvaluatorOptions>(&train))
+        s.clrs = *c;
+      else
+        s.train = std::get<Mnist1dEvaluatorOptions>(train);
       s.lm = lm_from(stored("lm"));
       workers_from(stored("workers"), s);
       if (journal->meta("status") == std::optional<std::string>("finished")) {
@@ -538,11 +629,11 @@ class EvolveCommand {
     WorkerPool* pool = nullptr;
     try {
       if (s.in_process) {
-        evaluator = make_mnist1d_evaluator(s.train);
+        evaluator = make_evaluator(s.evaluator());
       } else {
         WorkerPoolOptions o;
         o.workers = s.workers;
-        o.evaluator = s.train;
+        o.evaluator = s.evaluator();
         o.limits = s.limits;
         auto p = std::make_unique<WorkerPool>(o);
         pool = p.get();
@@ -576,7 +667,7 @@ class EvolveCommand {
       journal = std::make_unique<engine::Journal>(engine::Journal::create(
           run_dir_, {{"task", s.task},
                      {"evolution", engine::to_json(s.evolution).dump()},
-                     {"train", options_json(s.train).dump()},
+                     {"train", options_json(s.evaluator()).dump()},
                      {"evaluator", evaluator->describe()},
                      {"lm", lm_json(s.lm).dump()},
                      {"workers", workers_json(s).dump()},
@@ -595,7 +686,7 @@ class EvolveCommand {
     Progress progress(json_);
     SignalGuard signals;
     g_stop = false;
-    engine::Evolution evolution(s.evolution, *journal, *lm, *evaluator, seeds_,
+    engine::Evolution evolution(s.evolution, *journal, *lm, *evaluator, s.is_clrs() ? seeds_.clrs : seeds_.mnist1d,
                                 [&](const std::string& type, const json& d) { progress(type, d); }, &g_stop);
     evolution.keep_lm_state_in(run_dir_);
     try {
@@ -620,8 +711,10 @@ class EvolveCommand {
   }
 
   int* exit_code_;
-  std::vector<engine::SeedProgram> seeds_;
+  TaskSeeds seeds_;
   CLI::App* cmd_ = nullptr;
+  std::string task_ = "mnist1d";
+  CLI::Option* task_option_ = nullptr;
   std::string run_dir_;
   std::string preset_ = "quick";
   std::string config_file_;
@@ -725,9 +818,9 @@ void add_dump(CLI::App& app) {
 
 }  // namespace
 
-void add_run_commands(CLI::App& app, int* exit_code, std::vector<engine::SeedProgram> mnist1d_seeds) {
+void add_run_commands(CLI::App& app, int* exit_code, TaskSeeds seeds) {
   // CLI11 keeps pointers into the command object: it lives as long as the program.
-  static EvolveCommand evolve(exit_code, std::move(mnist1d_seeds));
+  static EvolveCommand evolve(exit_code, std::move(seeds));
   evolve.add_to(app);
   add_show(app);
   add_dump(app);
@@ -758,7 +851,8 @@ int replay_run_child(const std::string& target, bool as_json, const LimitFlags& 
   if (!child) throw UsageError(dir + " has no child '" + which + "' (names as in `evoprompt show`, or ids)");
   WorkerPoolOptions o;
   o.workers = 1;
-  o.evaluator = options_from(json::parse(journal.meta("train").value()));
+  o.evaluator = worker::evaluator_options_from(journal.meta("task").value_or("mnist1d"),
+                                               json::parse(journal.meta("train").value()));
   o.limits = limits.limits();
   WorkerPool worker(o);
   const ChildResult now = worker.evaluate(child->source, child->name);

@@ -30,7 +30,13 @@ struct LimitFlags {
   WorkerLimits limits() const { return values; }
 };
 
-void add_run_commands(CLI::App& app, int* exit_code, std::vector<engine::SeedProgram> mnist1d_seeds);
+// The first parent pool of each task: MNIST-1D's four seeds, and the nine
+// seed triplet functions v1..v9 for every CLRS algorithm.
+struct TaskSeeds {
+  std::vector<engine::SeedProgram> mnist1d, clrs;
+};
+
+void add_run_commands(CLI::App& app, int* exit_code, TaskSeeds seeds);
 
 // `replay DIR:CHILD` instead of `replay FILE`: DIR holds a journal and
 // TARGET is not a file.

@@ -222,4 +222,41 @@ std::int64_t clrs30_num_samples(const std::string& split, const std::string& alg
   return cfg.num_samples * builtin_spec(algorithm).num_samples_multiplier;
 }
 
+double ibarz_baseline_ood(const std::string& algorithm) {
+  static const std::map<std::string, double> table = {
+      {"activity_selector", 95.18},
+      {"articulation_points", 88.32},
+      {"bellman_ford", 97.39},
+      {"bfs", 99.73},
+      {"binary_search", 77.58},
+      {"bridges", 93.99},
+      {"bubble_sort", 67.68},
+      {"dag_shortest_paths", 98.19},
+      {"dfs", 47.79},
+      {"dijkstra", 96.05},
+      {"find_maximum_subarray_kadane", 76.36},
+      {"floyd_warshall", 48.52},
+      {"graham_scan", 93.62},
+      {"heapsort", 31.04},
+      {"insertion_sort", 78.14},
+      {"jarvis_march", 91.01},
+      {"kmp_matcher", 19.51},
+      {"lcs_length", 80.51},
+      {"matrix_chain_order", 91.68},
+      {"minimum", 97.78},
+      {"mst_kruskal", 89.80},
+      {"mst_prim", 86.39},
+      {"naive_string_matcher", 78.67},
+      {"optimal_bst", 73.77},
+      {"quickselect", 0.47},
+      {"quicksort", 64.64},
+      {"segments_intersect", 97.64},
+      {"strongly_connected_components", 43.43},
+      {"task_scheduling", 87.25},
+      {"topological_sort", 87.27}};
+  const auto it = table.find(algorithm);
+  if (it == table.end()) throw std::out_of_range("clrs: no baseline score for '" + algorithm + "'");
+  return it->second;
+}
+
 }  // namespace evoprompt::clrs

@@ -71,6 +71,10 @@ struct SplitConfig {
   std::int64_t num_samples;  // before the multiplier
 };
 SplitConfig clrs30_split(const std::string& split);
+// Triplet-GMPNN's single-task OOD (n = 64) score in percent, the mean of 10
+// seeds (Ibarz et al. 2022, Table 2; datasets.md B.10). Throws
+// std::out_of_range for a name outside CLRS-30.
+double ibarz_baseline_ood(const std::string& algorithm);
 std::int64_t clrs30_num_samples(const std::string& split, const std::string& algorithm);
 
 }  // namespace evoprompt::clrs

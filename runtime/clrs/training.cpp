@@ -127,6 +127,8 @@ Batch TrainingData::next_val() {
   return batch;
 }
 
+Batch TrainingData::make_eval_batch(const std::vector<Sample>& samples) const { return make_batch(samples, options(0)); }
+
 AlgorithmSpec TrainingData::spec() const {
   return processed_spec(builtin_spec(algorithm_), settings_.enforce_pred_as_input, true,
                         settings_.enforce_permutations);

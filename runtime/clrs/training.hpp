@@ -96,6 +96,9 @@ class TrainingData {
   // The set is generated on first use.
   Batch next_val();
   const std::vector<Sample>& val_set();
+  // Held-out samples (the test split) with the same post-processing as train
+  // and val batches, but no random pos (test keeps i/n), as run.py.
+  Batch make_eval_batch(const std::vector<Sample>& samples) const;
 
   const TrainingSetup& setup() const { return setup_; }
   const TrainingSettings& settings() const { return settings_; }

@@ -1,0 +1,122 @@
+// The in-process CLRS-30 evaluator: the JIT compiles each triplet function
+// and train_clrs scores Triplet-GMPNN with it on one algorithm.
+#include <nlohmann/json.hpp>
+#if EVOPROMPT_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <chrono>
+
+#include "clrs_model/clrs_training.hpp"
+#include "clrs_model/triplet_jit.hpp"
+#include "evaluator.hpp"
+#include "jit_model.hpp"
+#include "token_fingerprint.hpp"
+
+namespace evoprompt {
+namespace {
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+class InProcessClrsEvaluator : public Evaluator {
+ public:
+  InProcessClrsEvaluator(const ClrsEvaluatorOptions& o, std::function<void(double)> on_compiled)
+      : options_(o), on_compiled_(std::move(on_compiled)) {
+    validate(o);
+    train_.algorithm = o.algorithm;
+    train_.steps = o.steps;
+    train_.batch_size = o.batch_size;
+    train_.lr = o.lr;
+    train_.eval_every = o.eval_every;
+    train_.seed = o.seed;
+    train_.hidden = o.hidden;
+    train_.nb_triplet_fts = o.nb_triplet_fts;
+    train_.test_samples = o.test_samples;
+    train_.device = resolve_device(o.device);
+    train_.validate();
+    if (o.threads > 0) torch::set_num_threads(o.threads);
+    if (train_.device.is_cuda() && o.gpu_memory_fraction > 0.0) {
+#if EVOPROMPT_TORCH_CUDA
+      c10::cuda::CUDACachingAllocator::setMemoryFraction(o.gpu_memory_fraction,
+                                                         train_.device.has_index() ? train_.device.index() : 0);
+#endif
+    }
+    jit_ = std::make_unique<jit::ChildJit>(torch_jit_options(o.cache_dir));
+  }
+
+  ChildResult evaluate(const std::string& source, const std::string& name) override {
+    ChildResult r;
+    const auto compiled = clrs::compile_triplet(*jit_, source, name);
+    r.compile_ms = compiled.compile_ms;
+    if (!compiled.verdict.accepted()) {
+      r.verdict = jit::to_string(compiled.verdict.kind);
+      r.rule = compiled.verdict.rule;
+      r.message = compiled.verdict.message;
+      r.diagnostics = compiled.verdict.diagnostics;
+      return r;
+    }
+    if (on_compiled_) on_compiled_(compiled.compile_ms);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto fail = [&](const std::string& message) {
+      r.verdict = "runtime_error";
+      r.rule = "runtime_error";
+      r.message = first_line(message);
+    };
+    try {
+      const auto t = clrs::train_clrs(compiled.factory, train_);
+      r.verdict = "evaluated";
+      r.params_used = t.params_used;
+      r.params_total = t.params_total;
+      r.best_val_acc = t.best_val_score;
+      r.best_step = t.best_step;
+      r.test_acc = t.test_score;
+      r.steps = t.steps;
+      r.steps_per_s = t.steps_per_s();
+    } catch (const c10::Error& e) {
+      fail(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      fail(e.what());
+    } catch (...) {
+      fail("the child threw a non-standard exception");
+    }
+    r.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+
+  std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }
+
+  std::string opening() const override { return task_opening(options_); }
+
+  std::string describe() const override {
+    const auto& o = options_;
+    return nlohmann::json{{"task", task_name(o)},
+                          {"steps", o.steps},
+                          {"batch_size", o.batch_size},
+                          {"lr", o.lr},
+                          {"clip_norm", train_.clip_norm},
+                          {"eval_every", o.eval_every},
+                          {"seed", o.seed},
+                          {"hidden", o.hidden},
+                          {"nb_triplet_fts", o.nb_triplet_fts},
+                          {"test_samples", o.test_samples},
+                          {"device", train_.device.str()},
+                          {"threads", torch::get_num_threads()},
+                          {"torch", TORCH_VERSION}}
+        .dump();
+  }
+
+ private:
+  ClrsEvaluatorOptions options_;
+  std::function<void(double)> on_compiled_;
+  clrs::ClrsTrainOptions train_;
+  std::unique_ptr<jit::ChildJit> jit_;
+};
+
+}  // namespace
+
+std::unique_ptr<Evaluator> make_clrs_evaluator(const ClrsEvaluatorOptions& options,
+                                               std::function<void(double)> on_compiled) {
+  return std::make_unique<InProcessClrsEvaluator>(options, std::move(on_compiled));
+}
+
+}  // namespace evoprompt

@@ -1,0 +1,176 @@
+// One CLRS-30 run under Ibarz et al.'s protocol (train_clrs) and the CLRS
+// evaluator that scores triplet-function children with it.
+#include "torch_catch.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "clrs/training.hpp"
+#include "clrs_model/clrs_training.hpp"
+#include "evaluator.hpp"
+#include "seeds.hpp"
+
+using namespace evoprompt;
+using namespace evoprompt::clrs;
+
+namespace {
+
+ClrsModel model_for(const std::string& algorithm, const TripletFactory& triplet = {}) {
+  TrainingSettings settings;
+  settings.batch_size = 2;
+  settings.warmup_samples = 10;
+  TrainingData data(algorithm, settings);
+  ModelConfig config;
+  config.triplet = triplet;
+  torch::manual_seed(0);
+  return ClrsModel(to_tensors(data.next_train()), config);
+}
+
+// v1 plus a layer made in the constructor and never called: Haiku would never
+// create its parameters.
+struct UnusedLayerTriplet : torch::nn::Module {
+  UnusedLayerTriplet(int64_t nb, int64_t out) : inner(baseline_triplet(nb, out)) {
+    register_module("inner", inner.module);
+    unused = register_module("unused", torch::nn::Linear(4, 4));
+  }
+  TripletInstance inner;
+  torch::nn::Linear unused{nullptr};
+};
+
+TripletInstance unused_layer_triplet(int64_t nb, int64_t out) {
+  auto m = std::make_shared<UnusedLayerTriplet>(nb, out);
+  return {m, [m](const torch::Tensor& z, const torch::Tensor& e, const torch::Tensor& g) {
+            return m->inner.forward(z, e, g);
+          }};
+}
+
+ClrsTrainOptions tiny_bfs() {
+  ClrsTrainOptions o;
+  o.algorithm = "bfs";
+  o.steps = 21;
+  o.batch_size = 8;
+  o.eval_every = 10;
+  o.hidden = 16;
+  o.test_samples = 8;
+  return o;
+}
+
+const ClrsSeed& seed(const std::string& name) {
+  for (const auto& s : clrs_seeds())
+    if (s.name == name) return s;
+  throw std::out_of_range("no clrs seed " + name);
+}
+
+ClrsEvaluatorOptions tiny_evaluator_options() {
+  ClrsEvaluatorOptions o;
+  o.algorithm = "bfs";
+  o.steps = 3;
+  o.batch_size = 4;
+  o.eval_every = 2;
+  o.hidden = 16;
+  o.test_samples = 4;
+  o.device = "cpu";
+  o.cache_dir = EVOPROMPT_TEST_CACHE_DIR;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("clrs training: whole-model sizes count parameters as Haiku creates them", "[clrs_training]") {
+  SECTION("every module of the paper's models is called") {
+    auto bfs = model_for("bfs");
+    CHECK(haiku_parameter_count(*&bfs) == 523963);
+    CHECK(count_parameters(*bfs) == 523963);
+  }
+  SECTION("activity_selector: no decoder reads the edge latents, the triplet block still counts") {
+    auto m = model_for("activity_selector");
+    CHECK(count_parameters(*m) == 262204);
+    CHECK(haiku_parameter_count(m) == 262204);
+  }
+  SECTION("a layer made but never called counts 0") {
+    auto m = model_for("bfs", unused_layer_triplet);
+    CHECK(count_parameters(*m) == 523963 + 4 * 4 + 4);
+    CHECK(haiku_parameter_count(m) == 523963);
+  }
+}
+
+TEST_CASE("clrs training: validation every eval_every updates, the best checkpoint tested", "[clrs_training]") {
+  const auto o = tiny_bfs();
+  std::vector<std::int64_t> steps;
+  std::vector<double> vals;
+  const auto r = train_clrs({}, o, [&](std::int64_t step, double loss, double val) {
+    CHECK(std::isfinite(loss));
+    steps.push_back(step);
+    vals.push_back(val);
+  });
+  CHECK(steps == std::vector<std::int64_t>{0, 10, 20});
+  CHECK(r.steps == 21);
+  CHECK(r.best_val_score == *std::max_element(vals.begin(), vals.end()));
+  const auto best = static_cast<std::size_t>(std::max_element(vals.begin(), vals.end()) - vals.begin());
+  CHECK(r.best_step == steps[best]);
+  CHECK(r.best_val_score > 0.0);
+  CHECK(r.best_val_score <= 1.0);
+  CHECK(r.params_used == r.params_total);
+  CHECK(r.final_loss < r.first_loss);
+  // BFS has one output, pi; its test score is the n = 64 pointer accuracy.
+  REQUIRE(r.test_metrics.size() == 2);
+  CHECK(r.test_metrics.at("score") == r.test_metrics.at("pi"));
+  CHECK(r.test_score == r.test_metrics.at("score"));
+  CHECK(r.test_score > 0.0);
+
+  SECTION("the same settings give the same run") {
+    const auto again = train_clrs({}, o);
+    CHECK(again.best_val_score == r.best_val_score);
+    CHECK(again.test_score == r.test_score);
+    CHECK(again.final_loss == r.final_loss);
+  }
+}
+
+TEST_CASE("clrs training: bad options are refused by name", "[clrs_training]") {
+  auto o = tiny_bfs();
+  o.algorithm = "bogosort";
+  CHECK_THROWS_WITH(train_clrs({}, o), Catch::Contains("unknown CLRS-30 algorithm 'bogosort'"));
+  o = tiny_bfs();
+  o.eval_every = 0;
+  CHECK_THROWS_WITH(train_clrs({}, o), Catch::Contains("eval_every"));
+}
+
+TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[clrs_training]") {
+  CHECK(task_name(task_options("clrs:articulation_points")) == "clrs:articulation_points");
+  CHECK(task_name(task_options("mnist1d")) == "mnist1d");
+  CHECK_THROWS_WITH(task_options("clrs:nope"), Catch::Contains("unknown CLRS-30 algorithm 'nope'"));
+  CHECK_THROWS_WITH(task_options("cifar"), Catch::Contains("available: mnist1d, clrs:ALGORITHM"));
+
+  auto evaluator = make_evaluator(tiny_evaluator_options());
+  CHECK(evaluator->opening() == "struct Triplet : torch::nn::Module {");
+  const auto described = nlohmann::json::parse(evaluator->describe());
+  CHECK(described.at("task") == "clrs:bfs");
+  CHECK(described.at("hidden") == 16);
+
+  SECTION("a seed is evaluated: the whole model's size, val and OOD scores") {
+    const auto r = evaluator->evaluate(seed("v1").source, "v1");
+    REQUIRE(r.verdict == "evaluated");
+    CHECK(r.params_used == r.params_total);
+    CHECK(r.steps == 3);
+    CHECK((r.best_step == 0 || r.best_step == 2));
+    CHECK(r.best_val_acc > 0.0);
+    CHECK(r.test_acc > 0.0);
+    CHECK(r.compile_ms > 0.0);
+  }
+  SECTION("an MNIST-1D child breaks the triplet contract") {
+    const auto r = evaluator->evaluate("struct Model : torch::nn::Module {\n"
+                                       "  torch::Tensor forward(torch::Tensor x) { return x; }\n};\n",
+                                       "model.cpp");
+    CHECK(r.verdict == "contract");
+    CHECK(r.rule == "no_triplet");
+  }
+  SECTION("a triplet of the wrong shape is a runtime error that says what was expected") {
+    const auto r = evaluator->evaluate(R"(struct Triplet : torch::nn::Module {
+  Triplet(int64_t nb_triplet_fts, int64_t out_size) {}
+  torch::Tensor forward(torch::Tensor z, torch::Tensor edge_fts, torch::Tensor graph_fts) { return z; }
+};
+)",
+                                       "flat.cpp");
+    CHECK(r.verdict == "runtime_error");
+    CHECK_THAT(r.message, Catch::Contains("[B, N, N, F]"));
+  }
+}
