@@ -10,6 +10,9 @@
 # evolve_workers: wall time of one small mutate evolution (4 seeds + 8 children, 500 steps) with
 # the default worker processes (one per core, one thread each), against the same run evaluated
 # in-process with libtorch using every core.
+# clrs_train: training steps/s of Triplet-GMPNN on BFS (batch 32, n <= 16, h = 128, CPU, one
+# thread) with the paper's seed v1 compiled by the JIT, against the compiled-in baseline triplet
+# (the same function, ahead of time); also the JIT run with every core.
 # lm_decode: decode tokens/s of the embedded LM at batch 16 against eager Python PyTorch (see
 # bench/run_decode.sh; EVOPROMPT_BENCH_DECODE_LAYERS overrides the model's 24 layers).
 set -euo pipefail
@@ -32,10 +35,18 @@ for ((r = 1; r <= rounds; r++)); do
   OMP_NUM_THREADS=1 "$python" "$here/python_train_loop.py" "$data" --steps "$steps" >>"$results"
 done
 
+clrs_results=$(mktemp)
+clrs_steps=${EVOPROMPT_BENCH_CLRS_STEPS:-30}
+for ((r = 1; r <= 3; r++)); do
+  "$build/bench/evoprompt_bench_clrs" "$clrs_steps" 1 jit >>"$clrs_results"
+  "$build/bench/evoprompt_bench_clrs" "$clrs_steps" 1 aot >>"$clrs_results"
+done
+"$build/bench/evoprompt_bench_clrs" "$clrs_steps" "$(nproc)" jit >>"$clrs_results"
+
 compile_json=$("$build/bench/evoprompt_bench_compile" "$here/../tests/jit_corpus" "$anchor_children" "$rss_compiles")
 
 runs=$(mktemp -d)
-trap 'rm -f "$results"; rm -rf "$runs"' EXIT
+trap 'rm -f "$results" "$clrs_results"; rm -rf "$runs"' EXIT
 evolve_s() {  # evolve_s NAME FLAGS...: wall seconds of one small evolution
   local name=$1; shift
   local t0 t1
@@ -48,7 +59,7 @@ evolve_s() {  # evolve_s NAME FLAGS...: wall seconds of one small evolution
 in_process_s=$(evolve_s in_process --in-process --threads "$(nproc)")
 workers_s=$(evolve_s workers)
 
-"$python" - "$results" "$compile_json" "$in_process_s" "$workers_s" "$(nproc)" <<'PY'
+"$python" - "$results" "$compile_json" "$in_process_s" "$workers_s" "$(nproc)" "$clrs_results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 med = {impl: statistics.median(r["steps_per_s"] for r in rows if r["impl"] == impl) for impl in ("cpp", "python")}
@@ -65,6 +76,15 @@ in_process, workers, cores = float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 print()
 print(f"evolve_workers: 4 seeds + 8 children, 500 steps: in-process ({cores} threads) {in_process:.1f} s, "
       f"{cores} workers x 1 thread {workers:.1f} s -> {in_process / workers:.2f}x")
+clrs = [json.loads(l) for l in open(sys.argv[6]) if l.strip()]
+one = {impl: statistics.median(r["steps_per_s"] for r in clrs if r["impl"] == impl and r["threads"] == 1)
+       for impl in ("aot", "jit")}
+all_cores = [r["steps_per_s"] for r in clrs if r["threads"] > 1]
+print()
+print(f"{'clrs_train_1thread':<22}{'anchor (AOT) steps/s':>26}{'JIT v1 steps/s':>20}{'ratio':>9}")
+print(f"{'':<22}{one['aot']:>26.2f}{one['jit']:>20.2f}{one['jit'] / one['aot']:>8.2f}x")
+if all_cores:
+    print(f"  Triplet-GMPNN on BFS, batch 32, JIT v1 with {cores} threads: {all_cores[0]:.2f} steps/s")
 PY
 
 echo
