@@ -11,6 +11,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "mutate_triplet.hpp"
+
 namespace evoprompt::codegen {
 
 const char* edit_kind_name(EditKind kind) {
@@ -25,6 +27,8 @@ const char* edit_kind_name(EditKind kind) {
     case EditKind::activation: return "activation";
     case EditKind::crossover: return "crossover";
     case EditKind::fallback: return "fallback";
+    case EditKind::reduction: return "reduction";
+    case EditKind::representation: return "representation";
   }
   return "?";
 }
@@ -32,14 +36,9 @@ const char* edit_kind_name(EditKind kind) {
 namespace {
 
 // ---------------------------------------------------------------- randomness
-// splitmix64 and our own range mapping: std distributions differ between
-// standard libraries, and children must be reproducible everywhere.
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+using mutate_detail::edit_count;
+using mutate_detail::Rng;
+using mutate_detail::splitmix;
 
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   std::uint64_t s = a ^ (b * 0xD6E8FEB86659FD93ULL + 0x632BE59BD9B4E019ULL);
@@ -51,32 +50,6 @@ std::uint64_t fnv1a(const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return h;
 }
-
-struct Rng {
-  std::uint64_t state;
-  explicit Rng(std::uint64_t seed) : state(seed) {}
-  std::uint64_t next() { return splitmix(state); }
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  int uniform(int lo, int hi) {  // inclusive
-    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
-  }
-  bool chance(double p) { return unit() < p; }
-  template <class T>
-  const T& pick(const std::vector<T>& v) {
-    return v[static_cast<std::size_t>(uniform(0, static_cast<int>(v.size()) - 1))];
-  }
-  // Index drawn in proportion to `weights`.
-  std::size_t weighted(const std::vector<double>& weights) {
-    double total = 0;
-    for (double w : weights) total += w;
-    double u = unit() * total;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (u < weights[i]) return i;
-      u -= weights[i];
-    }
-    return weights.size() - 1;
-  }
-};
 
 // ---------------------------------------------------------------- the graph
 enum class LayerType { conv, linear, gru, lstm, rnn, batchnorm, dropout };
@@ -593,6 +566,10 @@ void to_chain(const Node& n, ParseContext& ctx, std::string& base, Ops& ops) {
   }
 }
 
+}  // namespace
+
+namespace mutate_detail {
+
 std::string strip_comments(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
@@ -648,6 +625,14 @@ std::vector<std::string> statements(const std::string& s) {
             out.end());
   return out;
 }
+
+}  // namespace mutate_detail
+
+namespace {
+
+using mutate_detail::match_brace;
+using mutate_detail::statements;
+using mutate_detail::strip_comments;
 
 const std::regex& opening_regex() {
   static const std::regex r(R"(struct\s+Model\s*:\s*(public\s+)?torch::nn::Module\s*\{)");
@@ -1390,14 +1375,6 @@ const std::vector<EditChoice>& mutations() {
   return m;
 }
 
-int edit_count(double temperature, Rng& rng) {
-  if (temperature <= 0.2) return 1;
-  if (temperature >= 1.0) return 3;
-  const double x = (temperature - 0.2) / 0.8 * 2.0;  // 0..2 extra edits
-  const int whole = static_cast<int>(std::floor(x));
-  return 1 + whole + (rng.chance(x - whole) ? 1 : 0);
-}
-
 // Text-level fallback: swap one activation in the parent's own text.
 MutationResult text_fallback(const std::string& code, Rng& rng, const std::set<std::string>& avoid) {
   MutationResult r;
@@ -1436,6 +1413,9 @@ std::int64_t param_cap(const std::vector<std::int64_t>& parent_params) {
 
 MutationResult MutateOperator::make_child(const std::vector<PromptExample>& parents, double temperature,
                                           std::uint64_t stream, const std::set<std::string>& avoid) {
+  // CLRS parents: the evolvable unit is the triplet function.
+  for (const auto& p : parents)
+    if (is_triplet_program(p.code)) return make_triplet_child(parents, temperature, stream, avoid);
   Rng rng(stream);
   MutationResult none;
   if (parents.empty()) return none;
@@ -1509,6 +1489,7 @@ MutationResult MutateOperator::make_child(const std::vector<PromptExample>& pare
 }
 
 std::string MutateOperator::canonical(const std::string& code) {
+  if (is_triplet_program(code)) return canonical_triplet(code);
   const auto ops = parse_program(code);
   return ops ? print_program(*ops) : std::string();
 }

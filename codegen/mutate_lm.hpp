@@ -5,6 +5,7 @@
 // shapes (so edits stay shape-consistent), and writes the child back as C++
 // in the same contract, which it can parse again in later rounds. Parents it
 // cannot parse get a text-level activation swap, or come back unchanged.
+// CLRS parents (`struct Triplet`) go to the triplet operator, mutate_triplet.hpp.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,8 @@ enum class EditKind {
   activation, // an activation swapped, added or removed
   crossover,  // layer blocks of the other parent spliced in
   fallback,   // text-level edit of a parent the parser does not understand
+  reduction,       // triplets: the aggregation over the first node axis swapped
+  representation,  // triplets: a term group's or the output's layer kind changed
 };
 
 const char* edit_kind_name(EditKind kind);
@@ -44,6 +47,61 @@ struct MutationResult {
   std::int64_t params = -1;  // trainable parameters of the child by the operator's count; -1 unknown
 };
 
+namespace mutate_detail {
+
+// splitmix64 and our own range mapping: std distributions differ between
+// standard libraries, and children must be reproducible everywhere.
+inline std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+struct Rng {
+  std::uint64_t state;
+  explicit Rng(std::uint64_t seed) : state(seed) {}
+  std::uint64_t next() { return splitmix(state); }
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  int uniform(int lo, int hi) {  // inclusive
+    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+  bool chance(double p) { return unit() < p; }
+  template <class T>
+  const T& pick(const std::vector<T>& v) {
+    return v[static_cast<std::size_t>(uniform(0, static_cast<int>(v.size()) - 1))];
+  }
+  // Index drawn in proportion to `weights`.
+  std::size_t weighted(const std::vector<double>& weights) {
+    double total = 0;
+    for (double w : weights) total += w;
+    double u = unit() * total;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      if (u < weights[i]) return i;
+      u -= weights[i];
+    }
+    return weights.size() - 1;
+  }
+};
+
+// Edits per child: 1 at temperature <= 0.2, 3 at >= 1.0, 1-3 in between.
+inline int edit_count(double temperature, Rng& rng) {
+  if (temperature <= 0.2) return 1;
+  if (temperature >= 1.0) return 3;
+  const double x = (temperature - 0.2) / 0.8 * 2.0;  // 0..2 extra edits
+  const int whole = static_cast<int>(x);
+  return 1 + whole + (rng.chance(x - whole) ? 1 : 0);
+}
+
+// Program text helpers shared by the Model and Triplet parsers.
+std::string strip_comments(const std::string& s);
+// Index one past the brace matching the one at `open`, or npos.
+std::size_t match_brace(const std::string& s, std::size_t open);
+// Statements at depth 0, split on ';' (and after a braced `for` body).
+std::vector<std::string> statements(const std::string& s);
+
+}  // namespace mutate_detail
+
 class MutateOperator : public LanguageModel {
  public:
   std::string name() const override { return "mutate"; }
@@ -58,8 +116,9 @@ class MutateOperator : public LanguageModel {
   static MutationResult make_child(const std::vector<PromptExample>& parents, double temperature,
                                    std::uint64_t stream, const std::set<std::string>& avoid = {});
 
-  // The operator's parse of one program, written back in its own style (the
-  // completion text, as for a child); empty when it cannot parse the program.
+  // The operator's parse of one program (Model or Triplet), written back in
+  // its own style (the completion text, as for a child); empty when it cannot
+  // parse the program.
   static std::string canonical(const std::string& code);
 };
 
