@@ -20,8 +20,9 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 class InProcessClrsEvaluator : public Evaluator {
  public:
-  InProcessClrsEvaluator(const ClrsEvaluatorOptions& o, std::function<void(double)> on_compiled)
-      : options_(o), on_compiled_(std::move(on_compiled)) {
+  InProcessClrsEvaluator(const ClrsEvaluatorOptions& o, std::function<void(double)> on_compiled,
+                         TrainingProgress on_progress)
+      : options_(o), on_compiled_(std::move(on_compiled)), on_progress_(std::move(on_progress)) {
     validate(o);
     train_.algorithm = o.algorithm;
     train_.steps = o.steps;
@@ -63,7 +64,7 @@ class InProcessClrsEvaluator : public Evaluator {
       r.message = first_line(message);
     };
     try {
-      const auto t = clrs::train_clrs(compiled.factory, train_);
+      const auto t = clrs::train_clrs(compiled.factory, train_, on_progress_);
       r.verdict = "evaluated";
       r.params_used = t.params_used;
       r.params_total = t.params_total;
@@ -108,6 +109,7 @@ class InProcessClrsEvaluator : public Evaluator {
  private:
   ClrsEvaluatorOptions options_;
   std::function<void(double)> on_compiled_;
+  TrainingProgress on_progress_;
   clrs::ClrsTrainOptions train_;
   std::unique_ptr<jit::ChildJit> jit_;
 };
@@ -115,8 +117,9 @@ class InProcessClrsEvaluator : public Evaluator {
 }  // namespace
 
 std::unique_ptr<Evaluator> make_clrs_evaluator(const ClrsEvaluatorOptions& options,
-                                               std::function<void(double)> on_compiled) {
-  return std::make_unique<InProcessClrsEvaluator>(options, std::move(on_compiled));
+                                               std::function<void(double)> on_compiled,
+                                               TrainingProgress on_progress) {
+  return std::make_unique<InProcessClrsEvaluator>(options, std::move(on_compiled), std::move(on_progress));
 }
 
 }  // namespace evoprompt

@@ -56,9 +56,10 @@ std::string task_opening(const EvaluatorOptions& options) {
                                                                  : "struct Model : torch::nn::Module {";
 }
 
-std::unique_ptr<Evaluator> make_evaluator(const EvaluatorOptions& options, std::function<void(double)> on_compiled) {
+std::unique_ptr<Evaluator> make_evaluator(const EvaluatorOptions& options, std::function<void(double)> on_compiled,
+                                          TrainingProgress on_progress) {
   if (const auto* clrs = std::get_if<ClrsEvaluatorOptions>(&options))
-    return make_clrs_evaluator(*clrs, std::move(on_compiled));
+    return make_clrs_evaluator(*clrs, std::move(on_compiled), std::move(on_progress));
   return make_mnist1d_evaluator(std::get<Mnist1dEvaluatorOptions>(options), std::move(on_compiled));
 }
 

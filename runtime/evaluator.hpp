@@ -127,9 +127,13 @@ std::string task_opening(const EvaluatorOptions& options);
 // between a child's compile and its training.
 std::unique_ptr<Evaluator> make_mnist1d_evaluator(const Mnist1dEvaluatorOptions& options,
                                                   std::function<void(double)> on_compiled = {});
+// `on_progress(step, loss, val_score)` runs after each validation.
+using TrainingProgress = std::function<void(std::int64_t step, double loss, double val_score)>;
 std::unique_ptr<Evaluator> make_clrs_evaluator(const ClrsEvaluatorOptions& options,
-                                               std::function<void(double)> on_compiled = {});
+                                               std::function<void(double)> on_compiled = {},
+                                               TrainingProgress on_progress = {});
 std::unique_ptr<Evaluator> make_evaluator(const EvaluatorOptions& options,
-                                          std::function<void(double)> on_compiled = {});
+                                          std::function<void(double)> on_compiled = {},
+                                          TrainingProgress on_progress = {});
 
 }  // namespace evoprompt

@@ -36,9 +36,11 @@ int run_worker() {
   try {
     if (init->at("op") != "init") throw std::runtime_error("expected an init message");
     const auto options = evaluator_options_from(init->at("task"), init->at("options"));
-    evaluator = make_evaluator(options, [](double compile_ms) {
-      send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}});
-    });
+    evaluator = make_evaluator(
+        options, [](double compile_ms) { send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}}); },
+        [](std::int64_t step, double loss, double val_score) {
+          send_message(kReplyFd, {{"type", "progress"}, {"step", step}, {"loss", loss}, {"val_score", val_score}});
+        });
     send_message(kReplyFd, {{"type", "ready"}, {"pid", ::getpid()}, {"describe", evaluator->describe()}});
   } catch (const std::exception& e) {
     send_message(kReplyFd, {{"type", "error"}, {"message", e.what()}});

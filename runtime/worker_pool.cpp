@@ -411,6 +411,8 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
           w.trained_from = Clock::now();
           w.deadline = w.trained_from + std::chrono::duration_cast<Clock::duration>(
                                             std::chrono::duration<double>(options_.limits.train_timeout_s));
+        } else if (type == "progress" && w.busy) {
+          if (options_.on_progress) options_.on_progress(w.job, m->at("step"), m->at("loss"), m->at("val_score"));
         } else if (type == "result" && w.busy) {
           ChildResult result = worker::child_result_from(m->at("result"));
           if (!w.output.empty())

@@ -30,6 +30,9 @@ struct WorkerPoolOptions {
   WorkerLimits limits;
   std::string executable;               // the evoprompt binary; empty: this process's own
   double start_timeout_s = 300;         // a worker's start, prelude build included
+  // After each validation of a child in training (tasks that report it: CLRS),
+  // on the thread that called evaluate/evaluate_many.
+  std::function<void(std::size_t job, std::int64_t step, double loss, double val_score)> on_progress;
 };
 
 // The threads rule: on CPU, one worker per core with one libtorch thread

@@ -75,6 +75,12 @@ int finish(const std::vector<Row>& rows, bool as_json, const std::string& footer
   return all ? 0 : 1;
 }
 
+// Training can take hours: a line on stderr per validation.
+void progress_line(const std::string& label, std::int64_t steps, std::int64_t step, double loss, double val) {
+  std::fprintf(stderr, "%s: step %lld/%lld loss %.4f val %.2f%%\n", label.c_str(), static_cast<long long>(step + 1),
+               static_cast<long long>(steps), loss, 100.0 * val);
+}
+
 WorkerPoolOptions pool_options(const ClrsRunFlags& flags, const std::string& algorithm, int workers) {
   WorkerPoolOptions o;
   o.workers = workers;
@@ -127,7 +133,12 @@ int run_clrs_eval(const std::string& source, const std::string& name, const std:
       }
       Row row{algorithms[i], algorithms[i], {}};
       try {
-        WorkerPool pool(pool_options(flags, algorithms[i], 1));
+        auto options = pool_options(flags, algorithms[i], 1);
+        options.on_progress = [&, label = algorithms[i]](std::size_t, std::int64_t step, double loss, double val) {
+          std::lock_guard<std::mutex> guard(lock);
+          progress_line(label, flags.options.steps, step, loss, val);
+        };
+        WorkerPool pool(options);
         row.result = pool.evaluate(source, name);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> guard(lock);
@@ -176,8 +187,12 @@ int run_clrs_eval(const std::string& source, const std::string& name, const std:
 
 int run_clrs_seeds(const std::vector<engine::SeedProgram>& programs, const ClrsRunFlags& flags) {
   const int workers = flags.workers > 0 ? flags.workers : default_worker_count();
-  WorkerPool pool(pool_options(flags, flags.options.algorithm,
-                               std::max(1, std::min<int>(workers, static_cast<int>(programs.size())))));
+  auto options = pool_options(flags, flags.options.algorithm,
+                              std::max(1, std::min<int>(workers, static_cast<int>(programs.size()))));
+  options.on_progress = [&](std::size_t job, std::int64_t step, double loss, double val) {
+    progress_line(programs[job].name, flags.options.steps, step, loss, val);
+  };
+  WorkerPool pool(options);
   std::vector<EvaluationJob> jobs;
   for (const auto& p : programs) jobs.push_back({p.source, p.name});
   std::vector<Row> rows(programs.size());
