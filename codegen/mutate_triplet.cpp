@@ -303,7 +303,7 @@ Size width_of(const Rep& r, const Style& style) {
 }
 
 // The representation of kind `kind` that is `width` wide.
-std::optional<Rep> rep_with_width(Rep::Kind kind, int layers, const Size& width, const Style& style) {
+Rep rep_with_width(Rep::Kind kind, int layers, const Size& width, const Style& style) {
   Rep r;
   r.kind = kind;
   if (kind == Rep::mlp) r.sizes.assign(static_cast<std::size_t>(layers), width);
@@ -928,14 +928,16 @@ std::set<std::string> taken_names(const Program& p) {
   return s;
 }
 
-// A fresh name `stem` + k (k = 1, 2, ...) such that every name `make(k)`
-// needs is free.
-template <class F>
-int fresh_index(const std::set<std::string>& taken, F make) {
+// The first stem + k (k = 1, 2, ...) such that every prefix + stem + k is
+// free, and its rep_fn members (_a, _b) too.
+std::string fresh(const std::set<std::string>& taken, const std::string& stem,
+                  const std::vector<std::string>& prefixes = {""}) {
   for (int k = 1;; ++k) {
+    const std::string name = stem + std::to_string(k);
     bool free = true;
-    for (const auto& n : make(k)) free = free && !taken.count(n) && !taken.count(n + "_a") && !taken.count(n + "_b");
-    if (free) return k;
+    for (const auto& pre : prefixes)
+      for (const char* post : {"", "_a", "_b"}) free = free && !taken.count(pre + name + post);
+    if (free) return name;
   }
 }
 
@@ -1036,12 +1038,9 @@ std::optional<Edit> edit_add_term(Program& p, Context& c) {
   t.var = std::string("tri_") + s.suffix;
   t.module = std::string("t_") + s.suffix;
   if (taken.count(t.var) || taken.count(t.module) || taken.count(t.module + "_a")) {
-    const int k = fresh_index(taken, [&](int k) {
-      const std::string n = std::string(s.suffix) + "_" + std::to_string(k);
-      return std::vector<std::string>{"tri_" + n, "t_" + n};
-    });
-    t.var = std::string("tri_") + s.suffix + "_" + std::to_string(k);
-    t.module = std::string("t_") + s.suffix + "_" + std::to_string(k);
+    const std::string suffix = fresh(taken, std::string(s.suffix) + "_", {"tri_", "t_"});
+    t.var = "tri_" + suffix;
+    t.module = "t_" + suffix;
   }
   // After the last term of the same or an earlier role (node, edge, graph).
   std::size_t at = 0;
@@ -1111,6 +1110,7 @@ std::optional<Edit> edit_representation(Program& p, Context& c) {
       return Edit{EditKind::representation, "output none->linear"};
     }
     std::vector<Rep> options = {Rep{Rep::linear, {out}}, Rep{Rep::mlp, {out, out}}};
+    // v9's output; a concatenating rep_fn would make it 2 * out_size wide.
     if (p.style.kind == Style::product) options.push_back(Rep{Rep::rep, {out}});
     options.erase(std::remove(options.begin(), options.end(), p.out), options.end());
     const Rep to = c.rng.pick(options);
@@ -1129,8 +1129,8 @@ std::optional<Edit> edit_representation(Program& p, Context& c) {
   std::vector<Rep> options;
   for (auto kind : {Rep::linear, Rep::mlp, Rep::rep}) {
     const int layers = kind == Rep::mlp && current.kind == Rep::mlp && current.sizes.size() == 2 ? 1 : 2;
-    auto r = rep_with_width(kind, layers, w, p.style);
-    if (r && !(*r == current)) options.push_back(*r);
+    const Rep r = rep_with_width(kind, layers, w, p.style);
+    if (!(r == current)) options.push_back(r);
   }
   Rep to = c.rng.pick(options);
   if (to.kind == Rep::rep && p.style.kind == Style::none) {
@@ -1227,17 +1227,11 @@ std::optional<Edit> edit_crossover(Program& p, Context& c) {
   // shared modules shared.
   std::map<std::string, std::string> module_names;
   for (auto& t : incoming) {
-    if (taken.count(t.var)) {
-      const int k = fresh_index(taken, [&](int k) { return std::vector<std::string>{t.var + "_x" + std::to_string(k)}; });
-      t.var += "_x" + std::to_string(k);
-    }
+    if (taken.count(t.var)) t.var = fresh(taken, t.var + "_x");
     taken.insert(t.var);
     if (!module_names.count(t.module)) {
       std::string name = t.module;
-      if (taken.count(name) || taken.count(name + "_a") || taken.count(name + "_b")) {
-        const int k = fresh_index(taken, [&](int k) { return std::vector<std::string>{name + "_x" + std::to_string(k)}; });
-        name += "_x" + std::to_string(k);
-      }
+      if (taken.count(name) || taken.count(name + "_a") || taken.count(name + "_b")) name = fresh(taken, name + "_x");
       module_names[t.module] = name;
       for (const auto& m : modules_of(t.rep, name)) taken.insert(m.first);
       taken.insert(name);
