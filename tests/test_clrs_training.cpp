@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "clrs/training.hpp"
 #include "clrs_model/clrs_training.hpp"
 #include "evaluator.hpp"
@@ -90,6 +92,49 @@ TEST_CASE("clrs training: whole-model sizes count parameters as Haiku creates th
     auto m = model_for("bfs", unused_layer_triplet);
     CHECK(count_parameters(*m) == 523963 + 4 * 4 + 4);
     CHECK(haiku_parameter_count(m) == 523963);
+  }
+}
+
+TEST_CASE("clrs training: the baseline model of every CLRS-30 algorithm has the paper's size", "[clrs_training]") {
+  // EvoPrompting's Table 3, "Size: baseline" (paper.md 6.4).
+  const std::map<std::string, std::int64_t> paper = {
+      {"activity_selector", 262204},
+      {"articulation_points", 531913},
+      {"bellman_ford", 524604},
+      {"bfs", 523963},
+      {"binary_search", 262204},
+      {"bridges", 532556},
+      {"bubble_sort", 524477},
+      {"dag_shortest_paths", 793287},
+      {"dfs", 661190},
+      {"dijkstra", 525886},
+      {"find_maximum_subarray_kadane", 264514},
+      {"floyd_warshall", 625089},
+      {"graham_scan", 398409},
+      {"heapsort", 659654},
+      {"insertion_sort", 524477},
+      {"jarvis_march", 264898},
+      {"kmp_matcher", 398021},
+      {"lcs_length", 270419},
+      {"matrix_chain_order", 624448},
+      {"minimum", 261307},
+      {"mst_kruskal", 399691},
+      {"mst_prim", 525886},
+      {"naive_string_matcher", 262588},
+      {"optimal_bst", 625987},
+      {"quickselect", 395714},
+      {"quicksort", 525759},
+      {"segments_intersect", 263359},
+      {"strongly_connected_components", 663243},
+      {"task_scheduling", 262333},
+      {"topological_sort", 660164}};
+  REQUIRE(paper.size() == 30);
+  for (const auto& [algorithm, size] : paper) {
+    INFO(algorithm);
+    auto m = model_for(algorithm);
+    // Quickselect, outside this part's twelve, comes out 641 larger with the
+    // spec at the benchmark's HEAD than the paper's model.
+    CHECK(haiku_parameter_count(m) == (algorithm == "quickselect" ? size + 641 : size));
   }
 }
 
