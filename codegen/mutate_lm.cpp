@@ -11,6 +11,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "cpp_expr.hpp"
 #include "mutate_triplet.hpp"
 
 namespace evoprompt::codegen {
@@ -218,130 +219,18 @@ bool derive(Ops& ops, Shape& s, std::int64_t& params) {
 }
 
 // ---------------------------------------------------------------- parsing
-struct ParseError {};
+using cpp_expr::Node;
+using cpp_expr::ParseError;
 
-struct Node {
-  enum Kind { num, name, call, method, sum, braces } kind = name;
-  std::string text;
-  std::vector<Node> args;  // method: object first
-};
-
-class ExprParser {
- public:
-  explicit ExprParser(const std::string& s) : s_(s) {}
-  Node parse_all() {
-    Node n = expr();
-    ws();
-    if (i_ != s_.size()) throw ParseError{};
-    return n;
-  }
-
- private:
-  const std::string& s_;
-  std::size_t i_ = 0;
-
-  void ws() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-  }
-  bool eat(const char* tok) {
-    ws();
-    const std::size_t n = std::char_traits<char>::length(tok);
-    if (s_.compare(i_, n, tok) == 0) {
-      i_ += n;
-      return true;
-    }
-    return false;
-  }
-  void expect(const char* tok) {
-    if (!eat(tok)) throw ParseError{};
-  }
-  static bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-  std::string ident() {
-    ws();
-    const std::size_t b = i_;
-    if (i_ >= s_.size() || !(std::isalpha(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) throw ParseError{};
-    while (i_ < s_.size() && ident_char(s_[i_])) ++i_;
-    return s_.substr(b, i_ - b);
-  }
-  std::vector<Node> arglist(const char* close) {
-    std::vector<Node> args;
-    if (eat(close)) return args;
-    for (;;) {
-      args.push_back(expr());
-      if (eat(close)) return args;
-      expect(",");
-    }
-  }
-  Node expr() {
-    Node n = postfix();
-    while (eat("+")) {
-      Node sum;
-      sum.kind = Node::sum;
-      sum.args.push_back(std::move(n));
-      sum.args.push_back(postfix());
-      n = std::move(sum);
-    }
-    return n;
-  }
-  Node postfix() {
-    Node n = primary();
-    for (;;) {
-      if (eat(".") || eat("->")) {
-        Node m;
-        m.kind = Node::method;
-        m.text = ident();
-        expect("(");
-        m.args.push_back(std::move(n));
-        for (auto& a : arglist(")")) m.args.push_back(std::move(a));
-        n = std::move(m);
-      } else {
-        return n;
-      }
-    }
-  }
-  Node primary() {
-    ws();
-    if (i_ >= s_.size()) throw ParseError{};
-    if (eat("(")) {
-      Node n = expr();
-      expect(")");
-      return n;
-    }
-    if (eat("{")) {
-      Node n;
-      n.kind = Node::braces;
-      n.args = arglist("}");
-      return n;
-    }
-    const char c = s_[i_];
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.') {
-      const std::size_t b = i_++;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.')) ++i_;
-      Node n;
-      n.kind = Node::num;
-      n.text = s_.substr(b, i_ - b);
-      return n;
-    }
-    std::string name = ident();
-    while (s_.compare(i_, 2, "::") == 0) {
-      i_ += 2;
-      name += "::" + ident();
-    }
-    if (s_.compare(i_, 1, "<") == 0) {  // std::get<0>
-      const std::size_t close = s_.find('>', i_);
-      if (close == std::string::npos) throw ParseError{};
-      name += s_.substr(i_, close + 1 - i_);
-      i_ = close + 1;
-    }
-    Node n;
-    n.text = name;
-    if (eat("(")) {
-      n.kind = Node::call;
-      n.args = arglist(")");
-    }
-    return n;
-  }
-};
+// Model parents keep the spelling they were always read in, so children do
+// not change. Operators other than + and strings parse, but parse_layer and
+// to_chain refuse them, as the Model idiom has none.
+Node parse_expr(const std::string& s) {
+  cpp_expr::Syntax syntax;
+  syntax.minus_starts_number = true;
+  syntax.verbatim_template = true;
+  return cpp_expr::parse(s, syntax);
+}
 
 int as_int(const Node& n) {
   if (n.kind == Node::braces && n.args.size() == 1) return as_int(n.args[0]);
@@ -683,7 +572,7 @@ std::optional<Ops> parse_program(const std::string& code) {
       if (std::regex_match(st, rm, reg)) {
         const std::string var = rm[1].str();
         if (ctx.modules.count(var)) return std::nullopt;
-        ctx.modules[var] = parse_layer(var, ExprParser(rm[2].str()).parse_all());
+        ctx.modules[var] = parse_layer(var, parse_expr(rm[2].str()));
         order.push_back(var);
       } else if (std::regex_match(st, rm, freeze)) {
         auto it = ctx.modules.find(rm[2].str());
@@ -712,8 +601,8 @@ std::optional<Ops> parse_program(const std::string& code) {
       } else {
         return std::nullopt;
       }
-      const Node e = ExprParser(rhs).parse_all();
-      if (e.kind == Node::sum) {
+      const Node e = parse_expr(rhs);
+      if (e.kind == Node::binop && e.text == "+") {
         if (e.args.size() != 2) return std::nullopt;
         const int skip = e.args[0].kind == Node::name && e.args[0].text == cur ? 0
                          : e.args[1].kind == Node::name && e.args[1].text == cur ? 1
