@@ -52,8 +52,19 @@ void truncated_normal_(Tensor t, double stddev) {
     if (!bad.any().item<bool>()) break;
     t.copy_(torch::where(bad, torch::empty_like(t).normal_(), t));
   }
-  // Haiku rescales so that the truncated distribution has this deviation.
-  t.mul_(stddev / 0.87962566103423978);
+  // hk.initializers.TruncatedNormal scales the [-2, 2] truncated standard
+  // normal by stddev as it is (its own deviation is 0.88; only
+  // VarianceScaling corrects for that).
+  t.mul_(stddev);
+}
+
+void haiku_linear_init_(torch::nn::Module& module) {
+  torch::NoGradGuard guard;
+  for (const auto& m : module.modules(/*include_self=*/true))
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      truncated_normal_(linear->weight, 1.0 / std::sqrt(static_cast<double>(linear->weight.size(1))));
+      if (linear->bias.defined()) linear->bias.zero_();
+    }
 }
 
 torch::nn::Linear hk_linear(std::int64_t in, std::int64_t out, double stddev, double bias) {
@@ -130,6 +141,9 @@ TripletGMPNNImpl::TripletGMPNNImpl(std::int64_t h, std::int64_t nb_triplet_fts, 
       throw std::invalid_argument("clrs: the triplet function must return [B, N, N, F]");
     edge_out_size = out.size(3);
   }
+  // The triplet functions are Haiku code: their Linear layers start as
+  // hk.Linear does, whatever libtorch's default (uniform, with a bias).
+  haiku_linear_init_(*triplet.module);
   register_module("triplet", triplet.module);
 }
 

@@ -42,10 +42,12 @@ struct TensorBatch {
 
 TensorBatch to_tensors(const Batch& batch, torch::Device device = torch::kCPU);
 
-// Haiku's default Linear: truncated normal (+-2 sd, rescaled) weights with
+// Haiku's default Linear: truncated normal (+-2 sd, not rescaled) weights with
 // standard deviation `stddev` (1/sqrt(in) when negative), constant bias.
 torch::nn::Linear hk_linear(std::int64_t in, std::int64_t out, double stddev = -1.0, double bias = 0.0);
 void truncated_normal_(torch::Tensor t, double stddev);
+// hk.Linear's default initialisation for every torch::nn::Linear in `module`.
+void haiku_linear_init_(torch::nn::Module& module);
 
 std::int64_t count_parameters(const torch::nn::Module& module);
 
