@@ -258,26 +258,33 @@ Sample bellman_ford(const Array& A, std::int64_t s) {
   return probes.finish();
 }
 
-Sample mst_prim(const Array& A, std::int64_t s) {
-  ProbeRecorder probes(builtin_spec("mst_prim"));
+namespace {
+
+// Prim and Dijkstra are one loop: take the queued node of least value (the
+// first index of the minimum, as argsort(value + (1 - in_queue) * 1e9)[0]),
+// mark it, then relax its unmarked neighbours. Prim's value is the edge
+// weight w ("key"), Dijkstra's the distance d[u] + w ("d").
+Sample least_value_first(const std::string& algorithm, const char* value_probe, bool distances, const Array& A,
+                         std::int64_t s) {
+  ProbeRecorder probes(builtin_spec(algorithm));
   const auto n = nodes_of(A);
   probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
-  std::vector<double> key(static_cast<std::size_t>(n), 0.0), mark(key), in_queue(key);
+  std::vector<double> value(static_cast<std::size_t>(n), 0.0), mark(value), in_queue(value);
   auto pi = iota(n);
-  key[s] = 0;
+  value[s] = 0;
   in_queue[s] = 1;
   auto push = [&](std::int64_t u) {
-    probes.hint({{"pi_h", ints(pi)}, {"key", floats(key)}, {"mark", floats(mark)}, {"in_queue", floats(in_queue)},
-                 {"u", mask_one(u, n)}});
+    probes.hint({{"pi_h", ints(pi)}, {value_probe, floats(value)}, {"mark", floats(mark)},
+                 {"in_queue", floats(in_queue)}, {"u", mask_one(u, n)}});
   };
   push(s);
   for (std::int64_t step = 0; step < n; ++step) {
-    std::int64_t u = 0;  // argsort(key + (1 - in_queue) * 1e9)[0]
+    std::int64_t u = 0;
     double best = 0;
     for (std::int64_t i = 0; i < n; ++i) {
-      const double k = key[i] + (1.0 - in_queue[i]) * 1e9;
-      if (i == 0 || k < best) {
-        best = k;
+      const double key = value[i] + (1.0 - in_queue[i]) * 1e9;
+      if (i == 0 || key < best) {
+        best = key;
         u = i;
       }
     }
@@ -286,9 +293,10 @@ Sample mst_prim(const Array& A, std::int64_t s) {
     in_queue[u] = 0;
     for (std::int64_t v = 0; v < n; ++v) {
       const double w = A.values[u * n + v];
-      if (w != 0 && mark[v] == 0 && (in_queue[v] == 0 || w < key[v])) {
+      const double candidate = distances ? value[u] + w : w;
+      if (w != 0 && mark[v] == 0 && (in_queue[v] == 0 || candidate < value[v])) {
         pi[v] = u;
-        key[v] = w;
+        value[v] = candidate;
         in_queue[v] = 1;
       }
     }
@@ -297,6 +305,10 @@ Sample mst_prim(const Array& A, std::int64_t s) {
   probes.output({{"pi", ints(pi)}});
   return probes.finish();
 }
+
+}  // namespace
+
+Sample mst_prim(const Array& A, std::int64_t s) { return least_value_first("mst_prim", "key", false, A, s); }
 
 Sample floyd_warshall(const Array& A) {
   ProbeRecorder probes(builtin_spec("floyd_warshall"));
@@ -332,46 +344,7 @@ Sample floyd_warshall(const Array& A) {
   return probes.finish();
 }
 
-Sample dijkstra(const Array& A, std::int64_t s) {
-  ProbeRecorder probes(builtin_spec("dijkstra"));
-  const auto n = nodes_of(A);
-  probes.input({{"pos", positions(n)}, {"s", mask_one(s, n)}, {"A", A}, {"adj", graph_probe(A)}});
-  std::vector<double> d(static_cast<std::size_t>(n), 0.0), mark(d), in_queue(d);
-  auto pi = iota(n);
-  d[s] = 0;
-  in_queue[s] = 1;
-  auto push = [&](std::int64_t u) {
-    probes.hint({{"pi_h", ints(pi)}, {"d", floats(d)}, {"mark", floats(mark)}, {"in_queue", floats(in_queue)},
-                 {"u", mask_one(u, n)}});
-  };
-  push(s);
-  for (std::int64_t step = 0; step < n; ++step) {
-    // argsort(d + (1 - in_queue) * 1e9)[0]: the first index of the minimum.
-    std::int64_t u = 0;
-    double best = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double key = d[i] + (1.0 - in_queue[i]) * 1e9;
-      if (i == 0 || key < best) {
-        best = key;
-        u = i;
-      }
-    }
-    if (in_queue[u] == 0) break;
-    mark[u] = 1;
-    in_queue[u] = 0;
-    for (std::int64_t v = 0; v < n; ++v) {
-      const double w = A.values[u * n + v];
-      if (w != 0 && mark[v] == 0 && (in_queue[v] == 0 || d[u] + w < d[v])) {
-        pi[v] = u;
-        d[v] = d[u] + w;
-        in_queue[v] = 1;
-      }
-    }
-    push(u);
-  }
-  probes.output({{"pi", ints(pi)}});
-  return probes.finish();
-}
+Sample dijkstra(const Array& A, std::int64_t s) { return least_value_first("dijkstra", "d", true, A, s); }
 
 Sample mst_kruskal(const Array& A) {
   ProbeRecorder probes(builtin_spec("mst_kruskal"));
