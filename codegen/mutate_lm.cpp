@@ -38,6 +38,9 @@ namespace {
 
 // ---------------------------------------------------------------- randomness
 using mutate_detail::edit_count;
+using mutate_detail::param_cap;
+using mutate_detail::rewrite_one_site;
+using mutate_detail::TextSite;
 using mutate_detail::Rng;
 using mutate_detail::splitmix;
 
@@ -458,6 +461,32 @@ void to_chain(const Node& n, ParseContext& ctx, std::string& base, Ops& ops) {
 }  // namespace
 
 namespace mutate_detail {
+
+MutationResult rewrite_one_site(const std::string& text, const std::vector<TextSite>& sites, Rng& rng, int attempts,
+                                const std::set<std::string>& avoid) {
+  MutationResult r;
+  r.completion = text;
+  if (sites.empty()) return r;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    const TextSite& site = rng.pick(sites);
+    const std::string from = text.substr(site.at, site.len);
+    const std::string to = rng.pick(site.to);
+    if (to == from) continue;
+    std::string child = text;
+    child.replace(site.at, site.len, to);
+    if (avoid.count(child)) continue;
+    r.completion = child;
+    r.edits = {Edit{EditKind::fallback, from + "->" + to}};
+    return r;
+  }
+  return r;
+}
+
+std::int64_t param_cap(const std::vector<std::int64_t>& parent_params, std::int64_t floor, std::int64_t ceiling) {
+  std::int64_t top = 0;
+  for (auto p : parent_params) top = std::max(top, p);
+  return std::min<std::int64_t>(ceiling, std::max<std::int64_t>(floor, top + top / 2));
+}
 
 std::string strip_comments(const std::string& s) {
   std::string out;
@@ -1271,31 +1300,10 @@ MutationResult text_fallback(const std::string& code, Rng& rng, const std::set<s
   if (!std::regex_search(code, m, opening_regex())) return r;
   const std::string tail = code.substr(static_cast<std::size_t>(m.position() + m.length()));
   static const std::regex act(R"(torch::(relu|gelu|tanh|sigmoid|elu|silu)\()");
-  std::vector<std::pair<std::size_t, std::size_t>> sites;  // position and length of the name
+  std::vector<TextSite> sites;  // the activation's name
   for (auto it = std::sregex_iterator(tail.begin(), tail.end(), act); it != std::sregex_iterator(); ++it)
-    sites.emplace_back(static_cast<std::size_t>(it->position(1)), static_cast<std::size_t>(it->length(1)));
-  r.completion = tail;
-  if (sites.empty()) return r;
-  for (int attempt = 0; attempt < 12; ++attempt) {
-    const auto site = rng.pick(sites);
-    const std::string from = tail.substr(site.first, site.second);
-    const std::string to = rng.pick(kActivations);
-    if (to == from) continue;
-    std::string child = tail;
-    child.replace(site.first, site.second, to);
-    if (avoid.count(child)) continue;
-    r.completion = child;
-    r.edits = {Edit{EditKind::fallback, from + "->" + to}};
-    return r;
-  }
-  return r;
-}
-
-// Children may grow, but not without bound: training time is budgeted too.
-std::int64_t param_cap(const std::vector<std::int64_t>& parent_params) {
-  std::int64_t top = 0;
-  for (auto p : parent_params) top = std::max(top, p);
-  return std::min<std::int64_t>(300000, std::max<std::int64_t>(20000, top + top / 2));
+    sites.push_back({static_cast<std::size_t>(it->position(1)), static_cast<std::size_t>(it->length(1)), kActivations});
+  return rewrite_one_site(tail, sites, rng, 12, avoid);
 }
 
 }  // namespace
@@ -1322,7 +1330,7 @@ MutationResult MutateOperator::make_child(const std::vector<PromptExample>& pare
 
   std::set<std::string> parent_texts;
   for (std::size_t i : good) parent_texts.insert(print_program(*parsed[i]));
-  const std::int64_t cap = param_cap(sizes);
+  const std::int64_t cap = param_cap(sizes, 20000, 300000);
 
   MutationResult fallback_result;
   for (int attempt = 0; attempt < 40; ++attempt) {

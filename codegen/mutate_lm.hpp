@@ -93,6 +93,20 @@ inline int edit_count(double temperature, Rng& rng) {
   return 1 + whole + (rng.chance(x - whole) ? 1 : 0);
 }
 
+// The text-level fallback of both operators: one span of `text` rewritten to
+// one of its alternatives, drawn up to `attempts` times until the result is
+// new (not `text`, not in `avoid`). Without one, the completion is `text`.
+struct TextSite {
+  std::size_t at, len;
+  std::vector<std::string> to;
+};
+MutationResult rewrite_one_site(const std::string& text, const std::vector<TextSite>& sites, Rng& rng, int attempts,
+                                const std::set<std::string>& avoid);
+
+// Children may grow, but not without bound (training time is budgeted too):
+// 1.5 x the largest parent, within [floor, ceiling].
+std::int64_t param_cap(const std::vector<std::int64_t>& parent_params, std::int64_t floor, std::int64_t ceiling);
+
 // Program text helpers shared by the Model and Triplet parsers.
 std::string strip_comments(const std::string& s);
 // Index one past the brace matching the one at `open`, or npos.

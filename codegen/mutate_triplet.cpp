@@ -17,6 +17,9 @@ namespace {
 
 using mutate_detail::edit_count;
 using mutate_detail::match_brace;
+using mutate_detail::param_cap;
+using mutate_detail::rewrite_one_site;
+using mutate_detail::TextSite;
 using mutate_detail::Rng;
 using mutate_detail::statements;
 using mutate_detail::strip_comments;
@@ -1091,11 +1094,7 @@ MutationResult text_fallback(const std::string& code, Rng& rng, const std::set<s
   std::smatch m;
   if (!std::regex_search(code, m, triplet_opening())) return r;
   const std::string tail = code.substr(static_cast<std::size_t>(m.position() + m.length()));
-  struct Site {
-    std::size_t at, len;
-    std::vector<std::string> to;
-  };
-  std::vector<Site> sites;
+  std::vector<TextSite> sites;
   static const std::regex reduction(R"(std::get<0>\((\w+)\.(max|min)\(1\)\)|\b(\w+)\.(mean|sum)\(1\))");
   for (auto it = std::sregex_iterator(tail.begin(), tail.end(), reduction); it != std::sregex_iterator(); ++it) {
     const std::string t = (*it)[1].matched ? (*it)[1].str() : (*it)[3].str();
@@ -1121,28 +1120,7 @@ MutationResult text_fallback(const std::string& code, Rng& rng, const std::set<s
     if (comma != std::string::npos) to.push_back(trimmed);
     sites.push_back({static_cast<std::size_t>(it->position(1)), static_cast<std::size_t>(it->length(1)), to});
   }
-  r.completion = tail;
-  if (sites.empty()) return r;
-  for (int attempt = 0; attempt < 24; ++attempt) {
-    const Site& s = rng.pick(sites);
-    const std::string from = tail.substr(s.at, s.len);
-    const std::string to = rng.pick(s.to);
-    if (to == from) continue;
-    std::string child = tail;
-    child.replace(s.at, s.len, to);
-    if (avoid.count(child)) continue;
-    r.completion = child;
-    r.edits = {Edit{EditKind::fallback, from + "->" + to}};
-    return r;
-  }
-  return r;
-}
-
-// Children may grow, but not without bound: training time is budgeted too.
-std::int64_t param_cap(const std::vector<std::int64_t>& parent_params) {
-  std::int64_t top = 0;
-  for (auto p : parent_params) top = std::max(top, p);
-  return std::min<std::int64_t>(1000000, std::max<std::int64_t>(100000, top + top / 2));
+  return rewrite_one_site(tail, sites, rng, 24, avoid);
 }
 
 }  // namespace
@@ -1180,7 +1158,7 @@ MutationResult make_triplet_child(const std::vector<PromptExample>& parents, dou
   std::vector<std::string> texts;
   for (const auto& p : parsed) texts.push_back(print_triplet(p));
   const std::set<std::string> parent_texts(texts.begin(), texts.end());
-  const std::int64_t cap = param_cap(sizes);
+  const std::int64_t cap = param_cap(sizes, 100000, 1000000);
   std::vector<double> weights;
   for (const auto& m : mutations()) weights.push_back(m.weight);
 
