@@ -488,6 +488,16 @@ std::int64_t param_cap(const std::vector<std::int64_t>& parent_params, std::int6
   return std::min<std::int64_t>(ceiling, std::max<std::int64_t>(floor, top + top / 2));
 }
 
+std::optional<std::string> struct_body(const std::string& code, const std::regex& opening) {
+  const std::string text = strip_comments(code);
+  std::smatch m;
+  if (!std::regex_search(text, m, opening)) return std::nullopt;
+  const std::size_t open = static_cast<std::size_t>(m.position() + m.length()) - 1;
+  const std::size_t close = match_brace(text, open);
+  if (close == std::string::npos) return std::nullopt;
+  return text.substr(open + 1, close - open - 2);
+}
+
 std::string strip_comments(const std::string& s) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
@@ -549,6 +559,7 @@ std::vector<std::string> statements(const std::string& s) {
 namespace {
 
 using mutate_detail::match_brace;
+using mutate_detail::struct_body;
 using mutate_detail::statements;
 using mutate_detail::strip_comments;
 
@@ -560,13 +571,9 @@ const std::regex& opening_regex() {
 // Parses one program; nullopt when it is outside what the operator understands.
 std::optional<Ops> parse_program(const std::string& code) {
   try {
-    const std::string text = strip_comments(code);
-    std::smatch m;
-    if (!std::regex_search(text, m, opening_regex())) return std::nullopt;
-    const std::size_t open = static_cast<std::size_t>(m.position() + m.length()) - 1;
-    const std::size_t close = match_brace(text, open);
-    if (close == std::string::npos) return std::nullopt;
-    std::string body = text.substr(open + 1, close - open - 2);
+    const auto whole = struct_body(code, opening_regex());
+    if (!whole) return std::nullopt;
+    std::string body = *whole;
 
     static const std::regex ctor_head(R"(Model\s*\(\s*\)\s*\{)");
     static const std::regex fwd_head(R"(torch::Tensor\s+forward\s*\(\s*(const\s+)?torch::Tensor\s*&?\s*(\w+)\s*\)\s*\{)");

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -108,6 +110,9 @@ MutationResult rewrite_one_site(const std::string& text, const std::vector<TextS
 std::int64_t param_cap(const std::vector<std::int64_t>& parent_params, std::int64_t floor, std::int64_t ceiling);
 
 // Program text helpers shared by the Model and Triplet parsers.
+// What lies between the braces of the struct whose opening line `opening`
+// matches, comments stripped; nullopt without one (or without its `}`).
+std::optional<std::string> struct_body(const std::string& code, const std::regex& opening);
 std::string strip_comments(const std::string& s);
 // Index one past the brace matching the one at `open`, or npos.
 std::size_t match_brace(const std::string& s, std::size_t open);

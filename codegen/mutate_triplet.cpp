@@ -422,13 +422,9 @@ const std::regex& triplet_opening() {
 
 std::optional<Program> parse_triplet(const std::string& code) {
   try {
-    const std::string text = strip_comments(code);
-    std::smatch m;
-    if (!std::regex_search(text, m, triplet_opening())) return std::nullopt;
-    const std::size_t open = static_cast<std::size_t>(m.position() + m.length()) - 1;
-    const std::size_t close = match_brace(text, open);
-    if (close == std::string::npos) return std::nullopt;
-    const std::string body = text.substr(open + 1, close - open - 2);
+    const auto whole = mutate_detail::struct_body(code, triplet_opening());
+    if (!whole) return std::nullopt;
+    const std::string& body = *whole;
 
     static const std::regex ctor(
         R"(Triplet\s*\(\s*int64_t\s+nb_triplet_fts\s*,\s*int64_t\s+out_size\s*\)\s*:\s*nb_triplet_fts\s*\(\s*nb_triplet_fts\s*\)\s*,\s*out_size\s*\(\s*out_size\s*\)\s*\{\s*\})");
