@@ -1,9 +1,6 @@
 // The in-process CLRS-30 evaluator: the JIT compiles each triplet function
 // and train_clrs scores Triplet-GMPNN with it on one algorithm.
 #include <nlohmann/json.hpp>
-#if EVOPROMPT_TORCH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 
 #include <chrono>
 
@@ -15,8 +12,6 @@
 
 namespace evoprompt {
 namespace {
-
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 class InProcessClrsEvaluator : public Evaluator {
  public:
@@ -35,13 +30,7 @@ class InProcessClrsEvaluator : public Evaluator {
     train_.test_samples = o.test_samples;
     train_.device = resolve_device(o.device);
     train_.validate();
-    if (o.threads > 0) torch::set_num_threads(o.threads);
-    if (train_.device.is_cuda() && o.gpu_memory_fraction > 0.0) {
-#if EVOPROMPT_TORCH_CUDA
-      c10::cuda::CUDACachingAllocator::setMemoryFraction(o.gpu_memory_fraction,
-                                                         train_.device.has_index() ? train_.device.index() : 0);
-#endif
-    }
+    claim_compute(train_.device, o.threads, o.gpu_memory_fraction);
     jit_ = std::make_unique<jit::ChildJit>(torch_jit_options(o.cache_dir));
   }
 
@@ -49,38 +38,24 @@ class InProcessClrsEvaluator : public Evaluator {
     ChildResult r;
     const auto compiled = clrs::compile_triplet(*jit_, source, name);
     r.compile_ms = compiled.compile_ms;
-    if (!compiled.verdict.accepted()) {
-      r.verdict = jit::to_string(compiled.verdict.kind);
-      r.rule = compiled.verdict.rule;
-      r.message = compiled.verdict.message;
-      r.diagnostics = compiled.verdict.diagnostics;
-      return r;
+    jit::Verdict verdict = compiled.verdict;
+    if (verdict.accepted()) {
+      if (on_compiled_) on_compiled_(compiled.compile_ms);
+      const auto t0 = std::chrono::steady_clock::now();
+      clrs::ClrsTrainResult t;
+      verdict = run_guarded([&] { t = clrs::train_clrs(compiled.factory, train_, on_progress_); });
+      r.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (verdict.accepted()) {
+        r.params_used = t.params_used;
+        r.params_total = t.params_total;
+        r.best_val_acc = t.best_val_score;
+        r.best_step = t.best_step;
+        r.test_acc = t.test_score;
+        r.steps = t.steps;
+        r.steps_per_s = t.steps_per_s();
+      }
     }
-    if (on_compiled_) on_compiled_(compiled.compile_ms);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto fail = [&](const std::string& message) {
-      r.verdict = "runtime_error";
-      r.rule = "runtime_error";
-      r.message = first_line(message);
-    };
-    try {
-      const auto t = clrs::train_clrs(compiled.factory, train_, on_progress_);
-      r.verdict = "evaluated";
-      r.params_used = t.params_used;
-      r.params_total = t.params_total;
-      r.best_val_acc = t.best_val_score;
-      r.best_step = t.best_step;
-      r.test_acc = t.test_score;
-      r.steps = t.steps;
-      r.steps_per_s = t.steps_per_s();
-    } catch (const c10::Error& e) {
-      fail(e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      fail(e.what());
-    } catch (...) {
-      fail("the child threw a non-standard exception");
-    }
-    r.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    set_verdict(r, verdict);
     return r;
   }
 

@@ -142,6 +142,32 @@ JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std:
   return out;
 }
 
+void set_verdict(ChildResult& result, const jit::Verdict& verdict) {
+  result.verdict = verdict.accepted() ? "evaluated" : jit::to_string(verdict.kind);
+  result.rule = verdict.rule;
+  result.message = verdict.message;
+  result.diagnostics = verdict.diagnostics;
+}
+
+jit::Verdict run_guarded(const std::function<void()>& work) {
+  jit::Verdict v;
+  auto fail = [&](std::string message) {
+    v.kind = jit::Verdict::Kind::runtime_error;
+    v.rule = "runtime_error";
+    v.message = std::move(message);
+  };
+  try {
+    work();
+  } catch (const c10::Error& e) {
+    fail(first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    fail(first_line(e.what()));
+  } catch (...) {
+    fail("the child threw a non-standard exception");
+  }
+  return v;
+}
+
 ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
                                      const ClassificationData& data, const TrainOptions& options,
                                      const std::function<void(const JitModel&)>& on_compiled) {
@@ -152,20 +178,7 @@ ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& sour
   if (!model.verdict.accepted()) return out;
   if (on_compiled) on_compiled(model);
   const auto t0 = std::chrono::steady_clock::now();
-  auto fail = [&](std::string message) {
-    out.verdict.kind = jit::Verdict::Kind::runtime_error;
-    out.verdict.rule = "runtime_error";
-    out.verdict.message = std::move(message);
-  };
-  try {
-    out.train = train_classifier(model.factory, data, options);
-  } catch (const c10::Error& e) {
-    fail(first_line(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    fail(first_line(e.what()));
-  } catch (...) {
-    fail("the child threw a non-standard exception");
-  }
+  out.verdict = run_guarded([&] { out.train = train_classifier(model.factory, data, options); });
   out.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

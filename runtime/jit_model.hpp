@@ -7,6 +7,7 @@
 #include <string>
 
 #include "child_jit.hpp"
+#include "evaluator.hpp"
 #include "model.hpp"
 #include "trainer.hpp"
 
@@ -25,6 +26,15 @@ struct JitModel {
 };
 
 JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std::string& display_name);
+
+// Runs a child's training; an exception from its code (c10::Error,
+// std::exception or anything else) becomes a runtime_error verdict carrying
+// the first line of its message. Accepted when `work` returns.
+jit::Verdict run_guarded(const std::function<void()>& work);
+
+// The verdict as an evaluator reports it: "evaluated" when accepted, else the
+// verdict's kind, with its rule, message and diagnostics.
+void set_verdict(ChildResult& result, const jit::Verdict& verdict);
 
 struct ChildEvaluation {
   jit::Verdict verdict;  // accepted means evaluated

@@ -1,9 +1,6 @@
 // The in-process MNIST-1D evaluator: the JIT compiles each child and the
 // trainer scores it under the paper's protocol.
 #include <nlohmann/json.hpp>
-#if EVOPROMPT_TORCH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 
 #include "evaluator.hpp"
 #include "jit_model.hpp"
@@ -26,17 +23,7 @@ class InProcessMnist1dEvaluator : public Evaluator {
     train_.init = parse_init_scheme(o.init);
     train_.device = resolve_device(o.device);
     train_.validate();
-    if (o.threads < 0) throw std::invalid_argument("threads must be >= 0");
-    if (o.threads > 0) torch::set_num_threads(o.threads);
-    // CUDA reserves huge virtual memory, so RLIMIT_AS cannot cap a GPU
-    // worker: the caching allocator's fraction does, and a child over it
-    // fails with "CUDA out of memory" (verdict oom).
-    if (train_.device.is_cuda() && o.gpu_memory_fraction > 0.0) {
-#if EVOPROMPT_TORCH_CUDA
-      c10::cuda::CUDACachingAllocator::setMemoryFraction(o.gpu_memory_fraction,
-                                                         train_.device.has_index() ? train_.device.index() : 0);
-#endif
-    }
+    claim_compute(train_.device, o.threads, o.gpu_memory_fraction);
     const Mnist1d raw = load_canonical_mnist1d(o.data_dir);
     data_ = make_classification_data(raw, holdout_split(raw.num_train(), o.val_size, o.split_seed), train_.device);
     jit_ = std::make_unique<jit::ChildJit>(torch_jit_options(o.cache_dir));
@@ -47,10 +34,7 @@ class InProcessMnist1dEvaluator : public Evaluator {
     if (on_compiled_) hook = [this](const JitModel& m) { on_compiled_(m.compile_ms); };
     const ChildEvaluation e = evaluate_model_child(*jit_, source, name, data_, train_, hook);
     ChildResult r;
-    r.verdict = e.verdict.accepted() ? "evaluated" : jit::to_string(e.verdict.kind);
-    r.rule = e.verdict.rule;
-    r.message = e.verdict.message;
-    r.diagnostics = e.verdict.diagnostics;
+    set_verdict(r, e.verdict);
     r.compile_ms = e.compile_ms;
     r.train_ms = e.train_ms;
     if (e.verdict.accepted()) {
@@ -67,7 +51,7 @@ class InProcessMnist1dEvaluator : public Evaluator {
 
   std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }
 
-  std::string opening() const override { return "struct Model : torch::nn::Module {"; }
+  std::string opening() const override { return task_opening(options_); }
 
   std::string describe() const override {
     const auto& o = options_;

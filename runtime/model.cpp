@@ -1,5 +1,9 @@
 #include "model.hpp"
 
+#if EVOPROMPT_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -108,6 +112,16 @@ torch::Device resolve_device(const std::string& spec) {
     throw std::invalid_argument("unsupported device '" + spec + "' (expected auto, cpu, cuda or cuda:N)");
   }
   return device;
+}
+
+void claim_compute(torch::Device device, int threads, double gpu_memory_fraction) {
+  if (threads < 0) throw std::invalid_argument("threads must be >= 0");
+  if (threads > 0) torch::set_num_threads(threads);
+  if (device.is_cuda() && gpu_memory_fraction > 0.0) {
+#if EVOPROMPT_TORCH_CUDA
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(gpu_memory_fraction, device.has_index() ? device.index() : 0);
+#endif
+  }
 }
 
 }  // namespace evoprompt

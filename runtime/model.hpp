@@ -44,4 +44,11 @@ void apply_init(torch::nn::Module& module, InitScheme scheme);
 // Throws std::invalid_argument for a bad or unavailable device.
 torch::Device resolve_device(const std::string& spec);
 
+// A worker's share of the machine: libtorch's CPU threads (0: its default)
+// and, on a GPU, the CUDA caching allocator's cap (0: none). CUDA reserves
+// huge virtual memory, so RLIMIT_AS cannot cap a GPU worker; the fraction
+// does, and a child over it fails with "CUDA out of memory" (verdict oom).
+// Throws std::invalid_argument for negative threads.
+void claim_compute(torch::Device device, int threads, double gpu_memory_fraction);
+
 }  // namespace evoprompt
