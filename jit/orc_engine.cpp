@@ -5,8 +5,10 @@
 #include <llvm/IR/Module.h>
 #include <llvm/ExecutionEngine/JITLink/EHFrameSupport.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/ExecutorProcessControl.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
+#include <llvm/ExecutionEngine/Orc/TaskDispatch.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/TargetSelect.h>
@@ -131,7 +133,17 @@ OrcEngine::OrcEngine() {
   if (!jtmb) throw std::runtime_error("JIT: " + error_text(jtmb.takeError()));
   jtmb->setCodeGenOptLevel(CodeGenOptLevel::None);
   jtmb->setRelocationModel(Reloc::PIC_);
+  // Every ORC task runs on the thread that caused it. LLVM 19's default
+  // dispatcher runs them on short-lived threads instead (about 15 per child),
+  // and Platform::lookupInitSymbols, behind initialize() and deinitialize(),
+  // then signals a condition variable on the caller's stack after unlocking
+  // its mutex: when the caller has already returned, that signal writes into
+  // live stack frames (seen as corrupted saved registers, then SIGSEGV).
+  // In place, initialisation's lookups complete before anyone waits (see load).
+  auto epc = SelfExecutorProcessControl::Create(nullptr, std::make_unique<InPlaceTaskDispatcher>());
+  if (!epc) throw std::runtime_error("JIT: " + error_text(epc.takeError()));
   auto jit = LLJITBuilder()
+                 .setExecutorProcessControl(std::move(*epc))
                  .setJITTargetMachineBuilder(std::move(*jtmb))
                  // Children are linked from several threads: one TargetMachine per compile.
                  .setSupportConcurrentCompilation(true)
@@ -156,6 +168,16 @@ OrcEngine::OrcEngine() {
   // thread's last link error for its verdict instead of printing it.
   // Link failures reach the caller as verdicts (see load); do not print them.
   jit_->getExecutionSession().setErrorReporter([](Error err) { consumeError(std::move(err)); });
+  // The platform's runtime symbols (__cxa_atexit and its helpers) are shared
+  // by every child: materialise them now, so that no child's initialisation
+  // waits for another thread to finish them.
+  SymbolLookupSet platform_symbols;
+  for (const char* s : {"__cxa_atexit", "atexit", "__lljit_run_atexits", "__lljit.platform_support_instance",
+                        "__lljit.cxa_atexit_helper", "__lljit.run_atexits_helper", "__lljit.atexit_helper"})
+    platform_symbols.add(jit_->mangleAndIntern(s), SymbolLookupFlags::WeaklyReferencedSymbol);
+  auto warmed = jit_->getExecutionSession().lookup(
+      {{jit_->getPlatformJITDylib().get(), JITDylibLookupFlags::MatchAllSymbols}}, std::move(platform_symbols));
+  if (!warmed) throw std::runtime_error("JIT: " + error_text(warmed.takeError()));
 }
 
 LoadResult OrcEngine::load(std::unique_ptr<llvm::LLVMContext> context, std::unique_ptr<llvm::Module> module,
@@ -187,12 +209,24 @@ LoadResult OrcEngine::load(std::unique_ptr<llvm::LLVMContext> context, std::uniq
     result.error = error_text(std::move(err));
     return result;
   }
+  // Blocking lookups wait on a promise, which is safe whichever thread answers.
   for (const auto& name : required) {
     auto sym = jit_->lookup(*jd, name);
     if (!sym) {
       result.error = error_text(sym.takeError());
       return result;
     }
+  }
+  // initialize() asks for the module's init function through
+  // Platform::lookupInitSymbols (see the constructor): have it Ready first,
+  // with a blocking lookup, so that wait finds its answer on this thread.
+  SymbolLookupSet init_symbol(jit_->mangleAndIntern("__orc_init_func." + name),
+                              SymbolLookupFlags::WeaklyReferencedSymbol);
+  if (auto ready = jit_->getExecutionSession().lookup({{&*jd, JITDylibLookupFlags::MatchAllSymbols}},
+                                                      std::move(init_symbol));
+      !ready) {
+    result.error = error_text(ready.takeError());
+    return result;
   }
   if (auto err = jit_->initialize(*jd)) {
     result.error = error_text(std::move(err));

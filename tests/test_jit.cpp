@@ -1,5 +1,9 @@
 #include "torch_catch.hpp"
 
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +15,18 @@
 
 using namespace evoprompt;
 namespace fs = std::filesystem;
+
+// Every thread this test binary starts is counted here: the JIT must start
+// none (LLVM 19's ORC, left to its default, ran tasks on short-lived threads
+// that raced with initialisation and wrote into the caller's stack).
+static std::atomic<int> threads_started{0};
+
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) noexcept {
+  using Create = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  static const auto real = reinterpret_cast<Create>(::dlsym(RTLD_NEXT, "pthread_create"));
+  ++threads_started;
+  return real(thread, attr, start, arg);
+}
 
 namespace {
 
@@ -134,6 +150,20 @@ TEST_CASE("verdicts come in order: too_large, compile_error, policy, contract", 
   const auto contract = shared_jit().check({"struct Net {};\n", "c.cpp", model_harness(), {}});
   CHECK(contract.kind == jit::Verdict::Kind::contract);
   CHECK(contract.rule == "no_model");
+}
+
+TEST_CASE("the JIT starts no threads of its own when it compiles and frees children", "[jit]") {
+  shared_jit();  // the prelude and the engine exist
+  const int at_start = threads_started.load();
+  std::thread([] {}).join();
+  REQUIRE(threads_started.load() == at_start + 1);  // the count sees threads
+
+  const int before = threads_started.load();
+  for (int i = 0; i < 5; ++i) {
+    const auto model = compile_model(shared_jit(), kTinyChild, "tiny.cpp");
+    REQUIRE(model.verdict.accepted());
+  }  // each model's code is deinitialised and freed here
+  CHECK(threads_started.load() == before);
 }
 
 TEST_CASE("children compile in parallel on separate threads", "[jit]") {
