@@ -192,7 +192,7 @@ TEST_CASE("memory stays bounded over 100 compiles", "[jit][slow]") {
   for (int i = 0; i < 100; ++i) compile_and_run();
   const auto growth_per_child = static_cast<double>(rss_kib() - before) / 100.0;
   INFO("RSS growth per child: " << growth_per_child << " KiB");
-  CHECK(growth_per_child < 1024.0);
+  CHECK(growth_per_child < 128.0);  // a leaked backend TargetMachine was 520 KiB a child
 }
 
 TEST_CASE("every child of the corpus gets its expected verdict", "[jit][slow]") {
