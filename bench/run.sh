@@ -22,14 +22,17 @@ steps=${2:-2000}
 rounds=${3:-5}
 anchor_children=${4:-3}
 rss_compiles=${5:-500}
-data=${EVOPROMPT_MNIST1D_DIR:-$here/../../shared/data/mnist1d}
 python=/usr/bin/python3  # Debian's interpreter, where python3-torch lives
 
 [ -x "$build/bench/evoprompt_bench" ] || { echo "bench: build first (cmake --build $build)" >&2; exit 1; }
-[ -d "$data" ] || { echo "bench: MNIST-1D folder not found: $data (set EVOPROMPT_MNIST1D_DIR)" >&2; exit 1; }
 
+# The MNIST-1D arrays: $EVOPROMPT_MNIST1D_DIR, else the native generator's canonical set.
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+generated=$(mktemp -d)
+trap 'rm -rf "$results" "$generated"' EXIT
+data=${EVOPROMPT_MNIST1D_DIR:-$generated}
+[ -n "${EVOPROMPT_MNIST1D_DIR:-}" ] || "$build/tools/evoprompt" data mnist1d --out "$data" > /dev/null
+[ -f "$data/x.npy" ] || { echo "bench: no MNIST-1D arrays in $data" >&2; exit 1; }
 for ((r = 1; r <= rounds; r++)); do
   "$build/bench/evoprompt_bench" "$data" "$steps" >>"$results"
   OMP_NUM_THREADS=1 "$python" "$here/python_train_loop.py" "$data" --steps "$steps" >>"$results"

@@ -11,6 +11,7 @@ FlatAdamW::FlatAdamW(const std::vector<torch::Tensor>& params, AdamWOptions opti
   // Group by (device, dtype): one flat buffer per group.
   std::map<std::tuple<int, int, int>, std::vector<torch::Tensor>> by_kind;
   for (const auto& p : params) {
+    if (!p.requires_grad()) continue;
     const auto key = std::make_tuple(static_cast<int>(p.device().type()), static_cast<int>(p.device().index()),
                                      static_cast<int>(p.scalar_type()));
     by_kind[key].push_back(p);

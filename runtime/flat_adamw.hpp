@@ -22,7 +22,8 @@ struct AdamWOptions {
 
 class FlatAdamW {
  public:
-  // Takes the trainable parameters; they must already be on their final device.
+  // Takes a model's parameters, on their final device. Frozen ones
+  // (requires_grad false) are left alone: never moved, decayed or updated.
   FlatAdamW(const std::vector<torch::Tensor>& params, AdamWOptions options);
 
   void zero_grad();

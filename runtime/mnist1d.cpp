@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -299,8 +298,6 @@ HoldoutSplit holdout_split(std::int64_t num_examples, std::int64_t num_val, std:
 Mnist1d load_canonical_mnist1d(const std::string& dir) {
   if (!dir.empty()) return load_mnist1d(dir);
   if (const char* env = std::getenv("EVOPROMPT_MNIST1D_DIR"); env && *env) return load_mnist1d(env);
-  if (std::filesystem::is_directory(EVOPROMPT_MNIST1D_DIR)) return load_mnist1d(EVOPROMPT_MNIST1D_DIR);
-  std::fprintf(stderr, "evoprompt: canonical MNIST-1D folder not found; generating it (seed 42)\n");
   return generate_mnist1d(Mnist1dArgs{});
 }
 

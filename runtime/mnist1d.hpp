@@ -54,9 +54,10 @@ Mnist1d generate_mnist1d(const Mnist1dArgs& args);
 // std::runtime_error with a one-line reason on a missing or bad file.
 Mnist1d load_mnist1d(const std::string& dir);
 
-// The canonical arrays: `dir` when given, else $EVOPROMPT_MNIST1D_DIR, else
-// the checkout's ../shared/data/mnist1d, else the generator (seed 42), which
-// reproduces them to 1e-6 (and says so on stderr).
+// The canonical arrays: read from `dir` when given, else from
+// $EVOPROMPT_MNIST1D_DIR, else made by the generator (seed 42). The generator
+// reproduces them: labels, positions and templates byte for byte, the inputs
+// bit for bit as float32 (what training reads; float64 within 9e-16).
 Mnist1d load_canonical_mnist1d(const std::string& dir);
 
 // Writes every array as <name>.npy into `dir` (created if missing).

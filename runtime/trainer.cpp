@@ -109,10 +109,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   model.module->to(options.device);
   model.module->train();
 
-  std::vector<torch::Tensor> trainable;
-  for (const auto& p : model.module->parameters())
-    if (p.requires_grad()) trainable.push_back(p);
-  FlatAdamW optimizer(trainable, options.adamw);
+  FlatAdamW optimizer(model.module->parameters(), options.adamw);
   BatchOrder order(data.x_train.size(0), batch, options.device);
 
   auto xb = torch::empty({batch, data.input_len}, data.x_train.options());

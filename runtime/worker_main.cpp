@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstdio>
 
+#include "torch_state.hpp"
 #include "worker_protocol.hpp"
 
 namespace evoprompt::worker {
@@ -16,6 +17,30 @@ bool mentions_allocation_failure(const std::string& message) {
   for (const char* needle : {"can't allocate memory", "out of memory", "std::bad_alloc", "bad_alloc"})
     if (message.find(needle) != std::string::npos) return true;
   return false;
+}
+
+// A CUDA error leaves the process's CUDA context unusable (device-side
+// asserts, illegal addresses): the worker must not take another child.
+bool mentions_cuda_error(const std::string& message) {
+  for (const char* needle : {"CUDA error", "cudaError", "device-side assert", "illegal memory access",
+                             "CUBLAS_STATUS_", "CUDNN_STATUS_", "CUDA driver error"})
+    if (message.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+// Why this worker must not evaluate another child (empty: it may): its
+// child hit a CUDA error, or left process-wide state that cannot be put back.
+std::string retire_reason(const ChildResult& r, const TorchState& start) {
+  if (mentions_cuda_error(r.message)) return "CUDA error";
+  std::vector<std::string> left;
+  try {
+    left = start.restore();
+  } catch (const std::exception& e) {
+    return std::string("torch state not restorable: ") + e.what();
+  }
+  std::string reason;
+  for (const auto& setting : left) reason += (reason.empty() ? "torch state not restorable: " : ", ") + setting;
+  return reason;
 }
 
 }  // namespace
@@ -41,11 +66,14 @@ int run_worker() {
         [](std::int64_t step, double loss, double val_score) {
           send_message(kReplyFd, {{"type", "progress"}, {"step", step}, {"loss", loss}, {"val_score", val_score}});
         });
-    send_message(kReplyFd, {{"type", "ready"}, {"pid", ::getpid()}, {"describe", evaluator->describe()}});
   } catch (const std::exception& e) {
     send_message(kReplyFd, {{"type", "error"}, {"message", e.what()}});
     return 1;
   }
+  // The start state every child begins from: a child's changes to it are
+  // undone after the child, or the worker retires.
+  const TorchState start = TorchState::capture();
+  send_message(kReplyFd, {{"type", "ready"}, {"pid", ::getpid()}, {"describe", evaluator->describe()}});
   while (auto request = receive_message(kRequestFd)) {
     ChildResult r;
     try {
@@ -63,9 +91,13 @@ int run_worker() {
       r.verdict = "oom";
       r.rule = "allocation";
     }
+    const std::string retire = retire_reason(r, start);
     std::fflush(stdout);
     std::fflush(stderr);
-    send_message(kReplyFd, {{"type", "result"}, {"result", to_json(r)}});
+    nlohmann::json reply = {{"type", "result"}, {"result", to_json(r)}};
+    if (!retire.empty()) reply["retire"] = retire;
+    send_message(kReplyFd, reply);
+    if (!retire.empty()) return 0;  // the pool starts a fresh worker in its place
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -80,6 +81,16 @@ void close_fd(int& fd) {
 std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
 }  // namespace
+
+bool is_secret_variable(const std::string& name) {
+  std::string upper;
+  for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const char* part : {"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE"})
+    if (upper.find(part) != std::string::npos) return true;
+  for (const char* prefix : {"AWS_", "AZURE_", "GCP_", "GOOGLE_", "GH_", "GITHUB_", "HF_", "HUGGING"})
+    if (upper.rfind(prefix, 0) == 0) return true;
+  return false;
+}
 
 int default_worker_count() {
   const int gpus = visible_gpus();
@@ -162,7 +173,11 @@ void WorkerPool::start(Worker& w) {
   const char* argv[] = {exe.c_str(), "__worker", nullptr};
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "EVOPROMPT_WORKER_PARENT=", 24) == 0) continue;
+    const std::string name(*e, std::strcspn(*e, "="));
+    if (name == "EVOPROMPT_WORKER_PARENT" || is_secret_variable(name)) continue;
+    if (std::find(options_.secret_variables.begin(), options_.secret_variables.end(), name) !=
+        options_.secret_variables.end())
+      continue;
     if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) == 0 && visible_gpus() > 1) continue;
     env_text.emplace_back(*e);
   }
@@ -422,6 +437,15 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
           w.info.state = "idle";
           publish(w);
           report(w.job, result);
+          if (m->contains("retire")) {
+            // The child left the worker unfit (a CUDA error, state that
+            // would not restore): a fresh process takes the next child.
+            stop(w);
+            w.info.last_exit = "retired: " + m->at("retire").get<std::string>();
+            ++w.info.restarts;
+            start(w);
+            break;
+          }
         }
       }
       if (w.eof) {

@@ -29,6 +29,9 @@ struct WorkerPoolOptions {
   EvaluatorOptions evaluator;           // the task; threads: per worker (0: the rule below)
   WorkerLimits limits;
   std::string executable;               // the evoprompt binary; empty: this process's own
+  // Variables never passed to a worker, besides the usual secret names (see
+  // is_secret_variable): the LM's API key variable.
+  std::vector<std::string> secret_variables;
   double start_timeout_s = 300;         // a worker's start, prelude build included
   // After each validation of a child in training (tasks that report it: CLRS),
   // on the thread that called evaluate/evaluate_many.
@@ -39,6 +42,11 @@ struct WorkerPoolOptions {
 // each (small models scale better across processes than across threads,
 // and one thread keeps training bit-reproducible); with GPUs, one worker per
 // GPU and the cores shared among them.
+// True for a variable that holds a credential by its name (..._API_KEY,
+// ..._TOKEN, ...SECRET..., PASSWORD, AWS_..., and the like): workers run
+// machine-written code and get none of them.
+bool is_secret_variable(const std::string& name);
+
 int default_worker_count();
 int default_threads_per_worker(int workers);
 std::int64_t default_mem_limit_mb(int workers);

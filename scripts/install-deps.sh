@@ -14,7 +14,8 @@ packages=(
   libcpp-httplib-dev       # tests only: a fake OpenAI-compatible server
   libpcre2-dev libicu-dev  # the tokenizer.json tokenizer: pre-tokenizer patterns, NFC
   nodejs                   # tests only: the tokenizers reference (tests/tokenizer_parity)
-  python3-torch   # benchmark anchor only (bench/)
+  python3-numpy            # tests only: the journal and .npy checks of the shell tests
+  python3-torch            # tests and bench/: the PyTorch references (python_parity, llm_reference.py)
 )
 
 missing=()

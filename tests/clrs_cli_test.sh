@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `evoprompt data clrs`: the written samples equal the golden reference set
-# (shared/data/clrs) array by array and dtype by dtype, and usage errors exit 2
+# (tests/data/clrs_golden.tar.xz, unpacked into the build tree) array by array and dtype by dtype, and usage errors exit 2
 # with one line and write nothing.
 # Usage: clrs_cli_test.sh EVOPROMPT_BINARY GOLDEN_DIR
 set -u
@@ -13,8 +13,8 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 if ! "$py" -c 'import numpy' 2>/dev/null; then
-  echo "SKIP: $py has no numpy (install python3-numpy)"
-  exit 77
+  echo "FAIL: $py has no numpy (scripts/install-deps.sh installs python3-numpy)"
+  exit 1
 fi
 
 # compare GOT_DIR WANT_DIR: every golden .npy equal in dtype, shape and value,

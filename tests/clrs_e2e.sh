@@ -12,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 py=/usr/bin/python3
 
-tiny=(--steps 4 --eval-every 2 --hidden 16 --batch-size 4 --test-samples 4 --threads 1)
+tiny=(--steps 4 --eval-every 2 --hidden 16 --batch-size 4 --test-samples 4 --threads 1 --device cpu)
 
 "$bin" evolve --task clrs:bfs --run "$work/a" --lm "replay:$data/replay_clrs.jsonl" --rounds 1 --prompts 2 \
   --samples 2 --alpha 1.0 "${tiny[@]}" --json > "$work/a.jsonl"

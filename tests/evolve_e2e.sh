@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 common=(--lm "replay:$data/replay_tiny.jsonl" --rounds 2 --prompts 2 --samples 3 --survivors 2
-        --steps 100 --eval-every 50 --alpha 1.0 --threads 1)
+        --steps 100 --eval-every 50 --alpha 1.0 --threads 1 --device cpu)
 
 "$bin" evolve --run "$work/a" "${common[@]}" --json > "$work/a.jsonl"
 grep -q '"event":"summary"' "$work/a.jsonl"

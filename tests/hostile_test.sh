@@ -29,7 +29,7 @@ PY
 count=$(( $(wc -l < "$work/hostile.jsonl") ))
 
 "$bin" evolve --run "$work/run" --lm "replay:$work/hostile.jsonl" --rounds 1 --prompts 1 --samples "$count" \
-  --steps 20 --eval-every 10 --alpha 1.0 --threads 1 --workers 2 --train-timeout-s 10 --mem-limit-mb 1024 \
+  --steps 20 --eval-every 10 --alpha 1.0 --threads 1 --device cpu --workers 2 --train-timeout-s 10 --mem-limit-mb 1024 \
   > "$work/out" 2> "$work/err" || { cat "$work/err"; exit 1; }
 
 /usr/bin/python3 - "$work/run/journal.sqlite" "$work/hostile.jsonl.names" <<'PY'

@@ -99,7 +99,7 @@ status=0
 
 # Two rounds: TRAIN runs between them on the round's children minus the selected parent.
 "$bin" evolve --run "$work/run" --lm "local:$work/model" --rounds 2 --prompts 1 --samples 6 --survivors 1 \
-  --max-tokens 8 --alpha 1.0 --steps 10 --eval-every 5 --workers 1 --threads 1 --tune-epochs 2 \
+  --max-tokens 8 --alpha 1.0 --steps 10 --eval-every 5 --workers 1 --threads 1 --device cpu --tune-epochs 2 \
   --json > "$work/events" 2> "$work/err" || { cat "$work/err"; exit 1; }
 grep -q '"event":"summary"' "$work/events"
 /usr/bin/python3 - "$work/run" "local:$work/model" <<'PY'

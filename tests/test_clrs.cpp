@@ -1,7 +1,7 @@
 // CLRS-30: specs, RNG distributions, probe helpers, and golden parity of the
 // samplers + reference executions against samples of the reference code
-// (shared/data/clrs: train samples 0-2 of seed 1 at n=16, test sample 0 of
-// seed 3 at n=64).
+// (tests/data/clrs_golden.tar.xz, unpacked into the build tree: train samples
+// 0-2 of seed 1 at n=16, test sample 0 of seed 3 at n=64).
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -64,6 +64,7 @@ class ScriptedLm : public codegen::LanguageModel {
   std::function<std::string(std::uint64_t)> script;
   bool tunable = false;
   std::vector<std::size_t> tuned_sizes;
+  std::vector<std::vector<codegen::TuneExample>> tuned;  // the examples of each TRAIN call
   std::vector<codegen::SampleRequest> requests;
 
   std::string name() const override { return "scripted"; }
@@ -76,6 +77,7 @@ class ScriptedLm : public codegen::LanguageModel {
   bool can_tune() const override { return tunable; }
   codegen::TuneReport tune(const std::vector<codegen::TuneExample>& examples) override {
     tuned_sizes.push_back(examples.size());
+    tuned.push_back(examples);
     return {true, 2.0, 1.0, "ok"};
   }
   // The "soft prompt" is how many rounds were tuned, as text.
@@ -365,10 +367,26 @@ TEST_CASE("ablation modes", "[engine][modes]") {
   SECTION("evoprompting tunes on C_EVALED minus P after every round but the last") {
     Run run;
     run.lm.tunable = true;
+    // Every third sample misses alpha (val error 0.6 >= 0.5): never in C_EVALED.
+    run.lm.script = [](std::uint64_t i) { return i % 3 == 1 ? child(i, 900, 0.4) : default_script(i); };
     run.evolve(tiny(3, 2, 3, 2));
-    REQUIRE(run.lm.tuned_sizes.size() == 2);
-    // Every sample of the default script is kept (val error < alpha), 6 per round.
-    CHECK(run.lm.tuned_sizes[0] == 6 - 2);
+    REQUIRE(run.lm.tuned.size() == 2);
+    for (int t = 0; t < 2; ++t) {
+      INFO("round " << t);
+      // C_EVALED: this round's children that entered G; P: the parents picked after it.
+      const auto picked = run.journal.selections(t);
+      REQUIRE(picked.size() == 2);
+      std::multiset<std::string> expected, got;
+      for (const auto& c : run.journal.children()) {
+        if (c.round != t || !c.in_history) continue;
+        CHECK(c.val_acc > 0.5);
+        if (std::find(picked.begin(), picked.end(), c.id) != picked.end()) continue;
+        expected.insert(codegen::metrics_block({c.params_used, c.val_acc}) + c.source);
+      }
+      for (const auto& e : run.lm.tuned[t]) got.insert(e.metrics_block + e.code);
+      CHECK(expected.size() == 6 - 2 - 2);  // 6 samples, 2 filtered by alpha, 2 picked as parents
+      CHECK(got == expected);
+    }
     CHECK(run.journal.round(0)->tune.find("\"tuned\":true") != std::string::npos);
   }
   SECTION("no-tune never tunes") {

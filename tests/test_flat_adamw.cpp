@@ -52,14 +52,25 @@ TEST_CASE("FlatAdamW takes the same steps as torch::optim::AdamW", "[adamw]") {
 TEST_CASE("FlatAdamW leaves frozen parameters alone and decays unused ones", "[adamw]") {
   auto used = torch::ones({2}, torch::requires_grad());
   auto unused = torch::ones({3}, torch::requires_grad());
+  auto frozen = torch::ones({4});  // requires_grad false, like a frozen layer's weight
+  const void* frozen_storage = frozen.data_ptr();
   AdamWOptions o;
   o.lr = 0.1;
   o.weight_decay = 0.5;
-  FlatAdamW opt({used, unused}, o);
-  opt.zero_grad();
-  (used * 2).sum().backward();
-  opt.step();
-  // First step: adam moves by lr (m_hat / sqrt(v_hat) = 1) after decay 1 - lr*wd.
-  CHECK(used[0].item<double>() == Approx(0.95 - 0.1).margin(1e-6));
-  CHECK(unused[0].item<double>() == Approx(0.95).margin(1e-6));
+  FlatAdamW opt({used, frozen, unused}, o);
+  for (int step = 0; step < 3; ++step) {
+    opt.zero_grad();
+    (used * 2 + (frozen * used.sum()).sum()).sum().backward();
+    opt.step();
+    if (step == 0) {
+      // First step: adam moves by lr (m_hat / sqrt(v_hat) = 1) after decay 1 - lr*wd.
+      CHECK(used[0].item<double>() == Approx(0.95 - 0.1).margin(1e-6));
+      CHECK(unused[0].item<double>() == Approx(0.95).margin(1e-6));
+    }
+  }
+  // The frozen parameter: not decayed, not updated, not re-seated in a flat buffer, no gradient.
+  CHECK(torch::equal(frozen, torch::ones({4})));
+  CHECK(frozen.data_ptr() == frozen_storage);
+  CHECK_FALSE(frozen.grad().defined());
+  CHECK(unused[0].item<double>() == Approx(std::pow(0.95, 3)).margin(1e-6));
 }

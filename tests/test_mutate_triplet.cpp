@@ -272,11 +272,19 @@ TEST_CASE("mutate triplets: text the parser does not read", "[mutate_triplet]") 
       const auto r = MutateOperator::make_child({p}, 1.0, 7);
       CHECK(r.edits.empty());
       CHECK_FALSE(r.structured);
+      // Unchanged: the parent's text after the opening line, byte for byte.
+      CHECK(r.completion == code.substr(std::string(kTripletOpening).size()));
+      CHECK(r.params == -1);
     }
     MutateOperator op;
     SampleRequest req;
     req.prompt = "no parents here";
-    req.temperatures = {0.5};
-    CHECK_FALSE(op.sample(req)[0].error.empty());
+    req.temperatures = {0.5, 1.0};
+    const auto out = op.sample(req);
+    REQUIRE(out.size() == 2);
+    for (const auto& c : out) {
+      CHECK(c.error == "mutate: the prompt holds no parent programs");
+      CHECK(c.text.empty());
+    }
   }
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "canonical_mnist1d.hpp"
 #include "npy.hpp"
 
 using namespace evoprompt;
@@ -44,7 +45,7 @@ std::string message_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("read_npy reads the canonical float64 and int64 arrays", "[npy]") {
-  const std::string dir = EVOPROMPT_MNIST1D_DIR;
+  const std::string dir = testing::canonical_mnist1d_dir();
   const auto x = read_npy(dir + "/x.npy");
   CHECK(x.dtype == NpyDtype::float64);
   CHECK(x.shape == std::vector<std::int64_t>{4000, 40});

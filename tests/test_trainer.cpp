@@ -1,5 +1,6 @@
 #include "torch_catch.hpp"
 
+#include "canonical_mnist1d.hpp"
 #include "mnist1d.hpp"
 #include "seeds.hpp"
 #include "trainer.hpp"
@@ -10,7 +11,7 @@ namespace {
 
 const ClassificationData& canonical_data() {
   static const ClassificationData data = [] {
-    const auto d = load_mnist1d(EVOPROMPT_MNIST1D_DIR);
+    const auto& d = testing::canonical_mnist1d();
     return make_classification_data(d, holdout_split(d.num_train(), 500, 42), torch::kCPU);
   }();
   return data;
@@ -40,7 +41,7 @@ TEST_CASE("classification data follows the 3500/500/1000 split", "[trainer]") {
   CHECK(d.x_train.scalar_type() == torch::kFloat32);
   CHECK(d.y_val.scalar_type() == torch::kInt64);
   // Validation row k is canonical row split.val[k], converted to float32.
-  const auto canonical = load_mnist1d(EVOPROMPT_MNIST1D_DIR);
+  const auto& canonical = testing::canonical_mnist1d();
   const auto split = holdout_split(4000, 500, 42);
   for (std::int64_t k : {0, 7, 499}) {
     const auto row = split.val[k];

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <toml++/toml.h>
 
 #include "evaluator.hpp"
@@ -17,6 +18,7 @@
 #include "local_lm_options.hpp"
 #include "prompt.hpp"
 #include "report.hpp"
+#include "run_lock.hpp"
 #include "worker_protocol.hpp"
 
 namespace evoprompt::cli {
@@ -572,6 +574,14 @@ class EvolveCommand {
   void run() {
     RunSettings s;
     std::unique_ptr<engine::Journal> journal;
+    std::optional<engine::RunLock> driver;  // this process is the run's one driver while it holds this
+    auto take_run = [&] {
+      try {
+        driver.emplace(engine::RunLock::acquire(run_dir_));
+      } catch (const engine::RunLocked& e) {
+        throw UsageError(e.what());
+      }
+    };
     if (resume_) {
       bool overridden = false;
       RunSettings scratch;
@@ -585,6 +595,9 @@ class EvolveCommand {
       if (overridden || repair_flag_ || in_process_flag_ || !config_file_.empty() || cmd_->count("--preset") ||
           task_option_->count())
         throw UsageError("--resume continues with the run's stored settings; give only --run (and --json)");
+      if (!std::filesystem::is_regular_file(engine::Journal::path_in(run_dir_)))
+        throw UsageError(run_dir_ + ": no run journal here (" + engine::Journal::path_in(run_dir_) + ")");
+      take_run();
       try {
         journal = std::make_unique<engine::Journal>(engine::Journal::open(run_dir_));
       } catch (const std::runtime_error& e) {
@@ -611,6 +624,11 @@ class EvolveCommand {
       }
     } else {
       s = resolve();
+      try {
+        engine::RunLock::check_free(run_dir_);
+      } catch (const engine::RunLocked& e) {
+        throw UsageError(e.what());
+      }
       if (std::filesystem::exists(engine::Journal::path_in(run_dir_)))
         throw UsageError(run_dir_ + " already holds a run (use --resume, or another --run)");
     }
@@ -635,6 +653,7 @@ class EvolveCommand {
         o.workers = s.workers;
         o.evaluator = s.evaluator();
         o.limits = s.limits;
+        if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);
         auto p = std::make_unique<WorkerPool>(o);
         pool = p.get();
         evaluator = std::move(p);
@@ -664,6 +683,7 @@ class EvolveCommand {
       }
     }
     if (!journal) {
+      take_run();
       journal = std::make_unique<engine::Journal>(engine::Journal::create(
           run_dir_, {{"task", s.task},
                      {"evolution", engine::to_json(s.evolution).dump()},
