@@ -102,7 +102,11 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["algorithm"] for r in rows] == ["bfs", "activity_selector"], rows
 assert [r["baseline_ood_pct"] for r in rows] == [99.73, 95.18], rows
-assert all(r["verdict"] == "evaluated" and 0 <= r["ood_pct"] <= 100 for r in rows), rows
+# The scores of 4 updates at h = 16 on one CPU thread, exactly (they reproduce
+# from run to run): BFS already gets 1.07% of the validation pointers right
+# after 2 updates; neither scores on the n = 64 test graphs yet.
+got = [(r["verdict"], r["val_pct"], r["best_step"], r["ood_pct"]) for r in rows]
+assert got == [("evaluated", 1.07421875, 2, 0.0), ("evaluated", 0.0, 0, 0.0)], got
 # activity_selector: no decoder reads the edge latents, yet the triplet block counts (Haiku).
 assert rows[1]["params_used"] == rows[1]["params_total"], rows[1]
 print("clrs eval ok")

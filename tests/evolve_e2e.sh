@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end: a tiny evolution (T=2, m=2, n=3, 100 steps) with the replay LM,
+# End to end: a tiny evolution (T=2, m=2, n=3, 100 steps, alpha 0.58) with the replay LM,
 # checked row by row in its journal; then show, dump, check, replay DIR:CHILD,
 # and a run killed with SIGKILL and resumed, which must end with the same rows.
 # Usage: evolve_e2e.sh EVOPROMPT_BINARY TEST_DATA_DIR
@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 common=(--lm "replay:$data/replay_tiny.jsonl" --rounds 2 --prompts 2 --samples 3 --survivors 2
-        --steps 100 --eval-every 50 --alpha 1.0 --threads 1 --device cpu)
+        --steps 100 --eval-every 50 --alpha 0.58 --threads 1 --device cpu)
 
 "$bin" evolve --run "$work/a" "${common[@]}" --json > "$work/a.jsonl"
 grep -q '"event":"summary"' "$work/a.jsonl"
@@ -31,25 +31,32 @@ expected = [
   (7, "r0p0s2", "sample", 0, "compile_error", "compile_error", 0, 0),
   (8, "r0p1s0", "sample", 0, "duplicate", "", 5, 0),               # r0p0s0 up to whitespace and comments
   (9, "r0p1s1", "sample", 0, "runtime_error", "runtime_error", 0, 0),  # Linear(20, 10) after 10 features
-  (10, "r0p1s2", "sample", 0, "evaluated", "", 0, 1642),           # MLP 40-32-10
-  (11, "r1p0s0", "sample", 1, "evaluated", "", 0, 826),            # chat answer in a fence, MLP 40-16-10
+  (10, "r0p1s2", "sample", 0, "filtered_alpha", "", 0, 1642),      # MLP 40-32-10, val 0.400
+  (11, "r1p0s0", "sample", 1, "filtered_alpha", "", 0, 826),       # chat answer in a fence, MLP 40-16-10
   (12, "r1p0s1", "sample", 1, "compile_error", "extraction", 0, 0),
-  (13, "r1p0s2", "sample", 1, "evaluated", "", 0, 1234),           # tanh MLP 40-24-10
+  (13, "r1p0s2", "sample", 1, "filtered_alpha", "", 0, 1234),      # tanh MLP 40-24-10
   (14, "r1p1s0", "sample", 1, "policy", "reinterpret_cast", 0, 0),
   (15, "r1p1s1", "sample", 1, "duplicate", "", 2, 0),              # the CNN seed, recommented
-  (16, "r1p1s2", "sample", 1, "evaluated", "", 0, 622),            # MLP 40-12-10
+  (16, "r1p1s2", "sample", 1, "filtered_alpha", "", 0, 622),       # MLP 40-12-10
 ]
 got = [r[:8] for r in rows]
 assert got == expected, "\n".join(f"{g} != {e}" for g, e in zip(got, expected) if g != e) or f"{len(got)} rows"
+# alpha = 0.58: a child enters G only when its validation error is below it.
+# Seeds are scored but never filtered, and never enter G.
 for r in rows:
     if r[4] == "evaluated":
         assert 0.0 < r[9] <= 1.0, r
-        assert r[8] == (0 if r[2] == "seed" else 1), r  # seeds never enter G; alpha=1 keeps every child
+        assert r[8] == (0 if r[2] == "seed" else 1), r
+        assert r[2] == "seed" or r[9] > 1.0 - 0.58, r
+    if r[4] == "filtered_alpha":
+        assert 0.0 < r[9] <= 1.0 - 0.58 and r[8] == 0, r
     if r[2] == "sample":
         assert r[10] in (0.2, 0.6, 0.8, 1.0), r
-# After round 0, GETTOP picks both children of G; round 1 prompts from them.
-assert [r[0] for r in db.execute("select child_id from selections where round=0 order by rank")] in ([5, 10], [10, 5])
-assert json.loads(db.execute("select parent_pool from rounds where round=1").fetchone()[0]) in ([5, 10], [10, 5])
+assert [(r[1], r[9]) for r in rows if r[4] in ("evaluated", "filtered_alpha") and r[2] == "sample"] == [
+    ("r0p0s0", 0.446), ("r0p1s2", 0.4), ("r1p0s0", 0.324), ("r1p0s2", 0.336), ("r1p1s2", 0.326)], rows
+# After round 0, GETTOP picks the one child of G (p = 2); round 1 prompts from it alone.
+assert [r[0] for r in db.execute("select child_id from selections where round=0 order by rank")] == [5]
+assert json.loads(db.execute("select parent_pool from rounds where round=1").fetchone()[0]) == [5]
 assert db.execute("select count(*) from selections where round=1").fetchone()[0] == 0
 assert db.execute("select count(*) from rounds where finished_at is not null").fetchone()[0] == 2
 assert db.execute("select count(*) from prompts").fetchone()[0] == 4
@@ -68,16 +75,16 @@ EOF
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["samples_used"] == 12 and s["budget"] == 12, s
-assert s["verdicts"] == {"evaluated": 5, "policy": 2, "compile_error": 2, "duplicate": 2, "runtime_error": 1}, s["verdicts"]
-assert len(s["top"]) == 2 and {c["id"] for c in s["top"]} <= {5, 10, 11, 13, 16}, s["top"]
-assert s["top"][0]["fitness"] >= s["top"][1]["fitness"]
+assert s["verdicts"] == {"evaluated": 1, "filtered_alpha": 4, "policy": 2, "compile_error": 2, "duplicate": 2,
+                         "runtime_error": 1}, s["verdicts"]
+assert [c["id"] for c in s["top"]] == [5], s["top"]  # the answer is the top p of G, and G holds one child
 assert [c["name"] for c in s["seeds"]][0] in ("cnn", "gru", "large_cnn", "residual_mlp")
 print("show: ok")
 EOF
 "$bin" show "$work/a" | grep -q "budget: 12 of 12 samples used"
 
 # dump: the top children, ready for check and replay.
-"$bin" dump "$work/a" --out "$work/top" --top 2 | grep -q "wrote 2 children"
+"$bin" dump "$work/a" --out "$work/top" --top 2 | grep -q "wrote 1 children"
 for f in "$work"/top/*.cpp; do
   head -1 "$f" | grep -q '^/\* Metrics:$'
   "$bin" check "$f" > /dev/null
