@@ -1,5 +1,5 @@
 // `evoprompt data clrs ALGO`: CLRS-30 samples as .npy files, in the layout of
-// the golden reference set (shared/data/clrs/<algorithm>/): one folder
+// the golden reference set (tests/data/clrs_golden.tar.xz): one folder
 // <split>_n<N>_<i> per sample with one <probe>.npy per probe and meta.json.
 #pragma once
 
