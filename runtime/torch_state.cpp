@@ -23,7 +23,9 @@ namespace evoprompt {
 
 struct TorchState::Values {
   caffe2::TypeMeta default_dtype;
-  std::vector<at::Tensor> rng;  // CPU generator, then one per CUDA device
+  // The CPU generator (device -1), then that of each CUDA device this
+  // process has a context on. A child that brings up a new one changes this.
+  std::vector<std::pair<int, at::Tensor>> rng;
   int intra_op_threads = 0;
   int inter_op_threads = 0;
   c10::AutogradState autograd{false, false, false};  // grad, inference, forward-grad modes
@@ -49,32 +51,32 @@ struct TorchState::Values {
 
 namespace {
 
-std::vector<at::Tensor> rng_states() {
-  std::vector<at::Tensor> states;
-  auto cpu = at::detail::getDefaultCPUGenerator();
-  {
-    std::lock_guard<std::mutex> lock(cpu.mutex());
-    states.push_back(cpu.get_state());
-  }
+at::Generator generator(int device) {
+  return device < 0 ? at::detail::getDefaultCPUGenerator()
+                    : at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device)));
+}
+
+std::vector<std::pair<int, at::Tensor>> rng_states() {
+  std::vector<int> devices = {-1};
+  // Only devices with a context: asking for the generator of another would
+  // bring up CUDA in a worker that trains on the CPU.
   if (at::globalContext().hasCUDA())
-    for (int i = 0; i < at::detail::getCUDAHooks().getNumGPUs(); ++i) {
-      auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i)));
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      states.push_back(gen.get_state());
-    }
+    for (int i = 0; i < at::detail::getCUDAHooks().getNumGPUs(); ++i)
+      if (at::detail::getCUDAHooks().hasPrimaryContext(i)) devices.push_back(i);
+  std::vector<std::pair<int, at::Tensor>> states;
+  for (int device : devices) {
+    auto gen = generator(device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    states.emplace_back(device, gen.get_state());
+  }
   return states;
 }
 
-void set_rng_states(const std::vector<at::Tensor>& states) {
-  auto cpu = at::detail::getDefaultCPUGenerator();
-  {
-    std::lock_guard<std::mutex> lock(cpu.mutex());
-    cpu.set_state(states.at(0));
-  }
-  for (std::size_t i = 1; i < states.size(); ++i) {
-    auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i - 1)));
+void set_rng_states(const std::vector<std::pair<int, at::Tensor>>& states) {
+  for (const auto& [device, state] : states) {
+    auto gen = generator(device);
     std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(states[i]);
+    gen.set_state(state);
   }
 }
 
@@ -142,7 +144,8 @@ std::vector<std::string> TorchState::differences(const TorchState& other) const 
   };
   differ(a.default_dtype != b.default_dtype, "default dtype");
   bool rng_same = a.rng.size() == b.rng.size();
-  for (std::size_t i = 0; rng_same && i < a.rng.size(); ++i) rng_same = torch::equal(a.rng[i], b.rng[i]);
+  for (std::size_t i = 0; rng_same && i < a.rng.size(); ++i)
+    rng_same = a.rng[i].first == b.rng[i].first && torch::equal(a.rng[i].second, b.rng[i].second);
   differ(!rng_same, "RNG state");
   differ(a.intra_op_threads != b.intra_op_threads, "intra-op threads");
   differ(a.inter_op_threads != b.inter_op_threads, "inter-op threads");
