@@ -86,7 +86,10 @@ inline void warm(torch::nn::Module& m, const torch::Tensor& x) {
 jit::JitOptions torch_jit_options(const std::string& cache_dir) {
   jit::JitOptions o;
   o.clang_path = EVOPROMPT_CLANG_PATH;
-  o.flags = {"-std=c++17", "-O0", "-fPIC", "-w", "-DNDEBUG", "-D_GLIBCXX_USE_CXX11_ABI=1"};
+  // The standard library ABI of the linked libtorch: this file is compiled
+  // with its flags (TORCH_CXX_FLAGS), so the macro here is torch's.
+  o.flags = {"-std=c++17", "-O0", "-fPIC", "-w", "-DNDEBUG",
+             "-D_GLIBCXX_USE_CXX11_ABI=" + std::to_string(_GLIBCXX_USE_CXX11_ABI)};
   for (const auto& dir : split(EVOPROMPT_TORCH_INCLUDE_DIRS, ':')) o.flags.push_back("-I" + dir);
   o.prelude_text = "#include <type_traits>\n";
   for (const auto& h : jit::allowed_includes()) o.prelude_text += "#include <" + h + ">\n";

@@ -46,15 +46,17 @@ void init_recurrent(torch::nn::Module& m, std::int64_t gates) {
 
 }  // namespace
 
-ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes) {
+ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes,
+                        torch::Device device) {
   ParamCount count;
+  model.module->to(device);
   std::vector<torch::Tensor> trainable;
   for (const auto& p : model.module->parameters()) {
     count.total += p.numel();
     if (p.requires_grad()) trainable.push_back(p);
   }
   torch::AutoGradMode grad_on(true);
-  const auto x = torch::randn({2, input_len});
+  const auto x = torch::randn({2, input_len}, torch::TensorOptions().device(device));
   const auto out = model.forward(x);
   if (!out.defined() || out.dim() != 2 || out.size(0) != 2 || out.size(1) != num_classes)
     throw std::runtime_error("forward returned " + (out.defined() ? shape_string(out) : "nothing") +

@@ -101,7 +101,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
 
   // Count on an instance of its own, so that counting neither consumes the
   // training run's random numbers nor touches its state (BatchNorm statistics).
-  result.params = count_params(factory(), data.input_len, data.num_classes);
+  result.params = count_params(factory(), data.input_len, data.num_classes, options.device);
 
   torch::manual_seed(options.seed);
   ModelInstance model = factory();

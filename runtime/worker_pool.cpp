@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "gpu_devices.hpp"
 #include "token_fingerprint.hpp"
 #include "worker_main.hpp"
 #include "worker_protocol.hpp"
@@ -31,15 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-int visible_gpus() {
-  std::error_code ec;
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-    (void)e;
-    ++n;
-  }
-  return n;
-}
+int visible_gpus() { return static_cast<int>(GpuMask::of_this_process().visible().size()); }
 
 int cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
@@ -171,19 +164,20 @@ void WorkerPool::start(Worker& w) {
   // parent-death signal (see run_worker), given the driver's pid.
   const std::string exe = options_.executable;
   const char* argv[] = {exe.c_str(), "__worker", nullptr};
+  // One GPU of the visible ones per worker, unless the device names one.
+  const std::optional<std::string> gpu = GpuMask::of_this_process().for_worker(w.info.slot, device_);
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) {
     const std::string name(*e, std::strcspn(*e, "="));
     if (name == "EVOPROMPT_WORKER_PARENT" || is_secret_variable(name)) continue;
+    if (name == "CUDA_VISIBLE_DEVICES" && gpu) continue;
     if (std::find(options_.secret_variables.begin(), options_.secret_variables.end(), name) !=
         options_.secret_variables.end())
       continue;
-    if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) == 0 && visible_gpus() > 1) continue;
     env_text.emplace_back(*e);
   }
   env_text.push_back("EVOPROMPT_WORKER_PARENT=" + std::to_string(::getpid()));
-  if (visible_gpus() > 1 && device_ != "cpu")
-    env_text.push_back("CUDA_VISIBLE_DEVICES=" + std::to_string(w.info.slot % visible_gpus()));
+  if (gpu) env_text.push_back("CUDA_VISIBLE_DEVICES=" + *gpu);
   std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);

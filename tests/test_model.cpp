@@ -1,9 +1,11 @@
 #include "torch_catch.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "jit_model.hpp"
 #include "model.hpp"
 #include "seeds.hpp"
 
@@ -84,6 +86,14 @@ TEST_CASE("count_params counts used parameters once and skips unused modules", "
 TEST_CASE("count_params rejects a forward with the wrong output shape", "[params]") {
   CHECK_THROWS_WITH(count_params(instance_of<WrongShape>(), 40, 10),
                     Catch::Contains("expected [2, 10]") && Catch::Contains("[2, 7]"));
+}
+
+TEST_CASE("children compile with the standard library ABI of the linked libtorch", "[jit]") {
+  const auto flags = torch_jit_options("").flags;
+  const std::string abi = "-D_GLIBCXX_USE_CXX11_ABI=" + std::to_string(_GLIBCXX_USE_CXX11_ABI);
+  CHECK(std::count(flags.begin(), flags.end(), abi) == 1);
+  CHECK(std::count_if(flags.begin(), flags.end(),
+                      [](const std::string& f) { return f.rfind("-D_GLIBCXX_USE_CXX11_ABI=", 0) == 0; }) == 1);
 }
 
 TEST_CASE("flax init: zero biases and LeCun-normal kernels truncated at 2 std", "[init]") {

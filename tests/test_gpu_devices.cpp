@@ -1,0 +1,42 @@
+// GPU discovery and each worker's CUDA_VISIBLE_DEVICES, simulated: the mask
+// as CUDA reads it, and a worker never sees a GPU the user hid.
+#include <catch2/catch.hpp>
+
+#include "gpu_devices.hpp"
+
+using evoprompt::GpuMask;
+using List = std::vector<std::string>;
+
+TEST_CASE("gpu mask: CUDA_VISIBLE_DEVICES decides which GPUs are visible", "[gpu]") {
+  CHECK(GpuMask{std::nullopt, 2}.visible() == List{"0", "1"});
+  CHECK(GpuMask{std::nullopt, 0}.visible().empty());
+  CHECK(GpuMask{std::string("1"), 2}.visible() == List{"1"});
+  CHECK(GpuMask{std::string("1, 0"), 2}.visible() == List{"1", "0"});
+  CHECK(GpuMask{std::string(""), 4}.visible().empty());
+  CHECK(GpuMask{std::string("-1"), 4}.visible().empty());
+  // The list ends at its first invalid entry: negative, out of range, repeated, not a number.
+  CHECK(GpuMask{std::string("0,-1,1"), 2}.visible() == List{"0"});
+  CHECK(GpuMask{std::string("0,5,1"), 2}.visible() == List{"0"});
+  CHECK(GpuMask{std::string("1,1"), 2}.visible() == List{"1"});
+  CHECK(GpuMask{std::string("0,x"), 2}.visible() == List{"0"});
+  // UUIDs of GPUs and of MIG instances: one device each.
+  CHECK(GpuMask{std::string("MIG-5c3b,MIG-77a0"), 1}.visible() == List{"MIG-5c3b", "MIG-77a0"});
+  CHECK(GpuMask{std::string("GPU-9f1e"), 8}.visible() == List{"GPU-9f1e"});
+}
+
+TEST_CASE("gpu mask: each worker gets one visible GPU, unless the device names one", "[gpu]") {
+  const GpuMask all{std::nullopt, 2};
+  CHECK(all.for_worker(0, "auto") == std::optional<std::string>("0"));
+  CHECK(all.for_worker(1, "cuda") == std::optional<std::string>("1"));
+  CHECK(all.for_worker(2, "auto") == std::optional<std::string>("0"));  // several workers per GPU
+  CHECK(all.for_worker(0, "cpu") == std::nullopt);
+  CHECK(all.for_worker(1, "cuda:1") == std::nullopt);  // --device cuda:1: the user's mask stays
+  // The user's own mask is kept: workers share out its GPUs, in its order.
+  const GpuMask user{std::string("3,1"), 4};
+  CHECK(user.for_worker(0, "auto") == std::optional<std::string>("3"));
+  CHECK(user.for_worker(1, "auto") == std::optional<std::string>("1"));
+  CHECK(GpuMask{std::string("MIG-a,MIG-b"), 1}.for_worker(1, "cuda") == std::optional<std::string>("MIG-b"));
+  // One visible GPU (or none): nothing to split, the environment stays.
+  CHECK(GpuMask{std::string("1"), 2}.for_worker(0, "auto") == std::nullopt);
+  CHECK(GpuMask{std::nullopt, 0}.for_worker(0, "auto") == std::nullopt);
+}
