@@ -57,6 +57,10 @@ class LanguageModel {
   // LanguageModelError only when the back-end as a whole cannot go on.
   virtual std::vector<Completion> sample(const SampleRequest& request) = 0;
   // Soft prompt-tuning between rounds; the default cannot tune.
+  // Fails in seconds with a one-line LanguageModelError when the back-end
+  // cannot serve (an unreachable server, a model it does not have), before
+  // a run spends anything. The default: nothing to check.
+  virtual void check_ready() {}
   virtual bool can_tune() const { return false; }
   virtual TuneReport tune(const std::vector<TuneExample>& examples) {
     (void)examples;

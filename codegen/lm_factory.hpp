@@ -1,6 +1,8 @@
 // `--lm SPEC`: mutate | replay:FILE | openai:URL | local:DIR.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -8,6 +10,19 @@
 #include "language_model.hpp"
 
 namespace evoprompt::codegen {
+
+// The one parser of --lm.
+struct LmSpec {
+  enum class Kind { mutate, replay, openai, local };
+  Kind kind = Kind::mutate;
+  std::string arg;  // FILE, URL or DIR
+
+  // Only an embedded model (local:DIR) can be prompt-tuned between rounds;
+  // with the others a run is the paper's no-tuning arm.
+  bool can_prompt_tune() const { return kind == Kind::local; }
+};
+// Throws std::invalid_argument with a one-line reason.
+LmSpec parse_lm_spec(const std::string& spec);
 
 struct LmSettings {
   std::string spec = "mutate";
@@ -26,8 +41,13 @@ struct LmSettings {
   double tune_lr = 0.1;
 };
 
-// Throws std::invalid_argument with a one-line reason for a bad spec, and
-// std::runtime_error when the back-end cannot start (e.g. unreadable file).
+nlohmann::json to_json(const LmSettings& settings);
+LmSettings lm_settings_from_json(const nlohmann::json& j);
+
+// mutate, replay:FILE and openai:URL (local:DIR needs torch: codegen/lm's
+// make_local_language_model). Throws std::invalid_argument with a one-line
+// reason for a bad spec, and std::runtime_error when the back-end cannot
+// start (e.g. unreadable file).
 std::unique_ptr<LanguageModel> make_language_model(const LmSettings& settings);
 
 }  // namespace evoprompt::codegen

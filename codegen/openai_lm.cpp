@@ -88,14 +88,19 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 
 long to_ms(double seconds) { return static_cast<long>(std::ceil(seconds * 1000.0)); }
 
+// A POST with `body`, or a GET when `get`.
 HttpResult post(CURL* curl, const std::string& url, const std::string& body, const curl_slist* headers,
-                double timeout_s, double connect_timeout_s) {
+                double timeout_s, double connect_timeout_s, bool get = false) {
   HttpResult result;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (get) {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
@@ -256,6 +261,37 @@ OpenAiLanguageModel::OpenAiLanguageModel(OpenAiOptions options) : options_(std::
     if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
   }
   init_curl_once();
+}
+
+void OpenAiLanguageModel::check_ready() {
+  std::string base = options_.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  CurlHandle curl(curl_easy_init());
+  if (!curl) throw LanguageModelError("openai: curl_easy_init failed");
+  Slist headers(curl_slist_append(nullptr, "Accept: application/json"));
+  if (!api_key_.empty()) curl_slist_append(headers.get(), ("Authorization: Bearer " + api_key_).c_str());
+  const double timeout = std::min(options_.timeout_s, 10.0);
+  const HttpResult r = post(curl.get(), base + "/models", "", headers.get(), timeout,
+                            std::min(options_.connect_timeout_s, 5.0), /*get=*/true);
+  if (r.status == 0) throw LanguageModelError("openai: cannot reach " + base + ": " + one_line(r.error));
+  if (r.status == 401 || r.status == 403)
+    throw LanguageModelError("openai: " + base + " refused the API key (HTTP " + std::to_string(r.status) + ")");
+  if (r.status != 200 || options_.model.empty()) return;
+  json list;
+  try {
+    list = json::parse(r.body);
+  } catch (const json::exception&) {
+    return;  // not a model list: the first request will tell
+  }
+  if (!list.is_object() || !list.contains("data") || !list["data"].is_array()) return;
+  std::string served;
+  for (const auto& m : list["data"]) {
+    if (!m.is_object() || !m.contains("id") || !m["id"].is_string()) continue;
+    if (m["id"] == options_.model) return;
+    served += (served.empty() ? "" : ", ") + m["id"].get<std::string>();
+  }
+  throw LanguageModelError("openai: " + base + " does not serve model '" + options_.model + "' (it serves: " +
+                           one_line(served.empty() ? "none" : served, 200) + ")");
 }
 
 std::string OpenAiLanguageModel::name() const { return "openai:" + options_.base_url + "#" + options_.model; }

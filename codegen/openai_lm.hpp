@@ -87,6 +87,10 @@ class OpenAiLanguageModel : public LanguageModel {
 
   std::string name() const override;
   std::vector<Completion> sample(const SampleRequest& request) override;
+  // GET {base}/models, within seconds and outside the request cap: no HTTP
+  // answer, or a model list without options.model, is a LanguageModelError.
+  // A server without /models (404) passes.
+  void check_ready() override;
 
   Usage usage() const;
   const OpenAiOptions& options() const { return options_; }

@@ -152,7 +152,7 @@ std::vector<Individual> Evolution::initialize_population() {
   std::vector<EvaluationJob> jobs;
   std::vector<ChildRecord*> pending;
   for (ChildRecord* c : rows)
-    if (c->verdict == "pending") {
+    if (c->verdict == VerdictKind::pending) {
       jobs.push_back({c->source, c->name});
       pending.push_back(c);
     }
@@ -163,14 +163,14 @@ std::vector<Individual> Evolution::initialize_population() {
   for (ChildRecord* row : rows) {
     const ChildRecord& c = *row;
     first_with_hash_.emplace(c.token_hash, c.id);
-    if (c.verdict == "evaluated") {
+    if (c.verdict == VerdictKind::evaluated) {
       pool.push_back(to_individual(c));
       if (!have_best_ || c.fitness > best_fitness_) best_fitness_ = c.fitness, have_best_ = true;
     } else {
-      failures += (failures.empty() ? "" : "; ") + c.name + ": " + c.verdict + " " + c.message;
+      failures += (failures.empty() ? "" : "; ") + c.name + ": " + to_string(c.verdict) + " " + c.message;
     }
     if (progress_)
-      progress_("seed", {{"name", c.name}, {"verdict", c.verdict}, {"params", c.params_used}, {"val_acc", c.val_acc},
+      progress_("seed", {{"name", c.name}, {"verdict", to_string(c.verdict)}, {"params", c.params_used}, {"val_acc", c.val_acc},
                          {"test_acc", c.test_acc}, {"fitness", c.fitness}});
   }
   if (pool.empty()) throw std::runtime_error("no seed could be evaluated (" + failures + ")");
@@ -275,7 +275,7 @@ std::vector<ChildRecord> Evolution::sample_children(const PromptRecord& prompt, 
       call.prompt_tokens += done.prompt_tokens;
       call.completion_tokens += done.completion_tokens;
       if (!done.error.empty()) {
-        c.verdict = "lm_error";
+        c.verdict = VerdictKind::lm_error;
         c.message = done.error;
         if (call.error.empty()) call.error = done.error;
       }
@@ -299,12 +299,12 @@ std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& chi
   std::vector<std::size_t> slots;
   for (std::size_t i = 0; i < children.size(); ++i) {
     ChildRecord& child = children[i];
-    if (child.verdict == "pending" && screen(child)) {
+    if (child.verdict == VerdictKind::pending && screen(child)) {
       jobs.push_back({child.source, child.name});
       slots.push_back(i);
       continue;
     }
-    if (child.verdict != "lm_error") first_with_hash_.emplace(child.token_hash, child.id);
+    if (child.verdict != VerdictKind::lm_error) first_with_hash_.emplace(child.token_hash, child.id);
     report_child(child);
   }
   // The rest compile and train, in parallel when the evaluator has workers.
@@ -313,7 +313,7 @@ std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& chi
   std::vector<Individual> kept;
   for (ChildRecord& child : children) {
     if (child.in_history) kept.push_back(to_individual(child));
-    if (config_.repair && child.kind == "sample" && child.verdict == "compile_error" && round_budget > 0) {
+    if (config_.repair && child.kind == "sample" && child.verdict == VerdictKind::compile_error && round_budget > 0) {
       std::vector<ChildRecord> fixes = repair(child);
       round_budget -= static_cast<std::int64_t>(fixes.size());
       for (auto& k : filter_and_eval(fixes, round_budget)) kept.push_back(std::move(k));
@@ -326,13 +326,13 @@ std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& chi
 // child still has to be compiled and trained.
 bool Evolution::screen(ChildRecord& c) {
   if (const auto first = first_with_hash_.find(c.token_hash); first != first_with_hash_.end()) {
-    c.verdict = "duplicate";  // of the first child with the same tokens, seeds included
+    c.verdict = VerdictKind::duplicate;  // of the first child with the same tokens, seeds included
     c.duplicate_of = first->second;
   } else {
     first_with_hash_.emplace(c.token_hash, c.id);
     const codegen::Extraction code = codegen::extract_child(c.completion, evaluator_.opening());
     if (code.complete) return true;
-    c.verdict = "compile_error";
+    c.verdict = VerdictKind::compile_error;
     c.rule = "extraction";
     c.message = code.problem;
     c.diagnostics = {code.problem};
@@ -363,7 +363,7 @@ void Evolution::evaluate_all(const std::vector<EvaluationJob>& jobs, const std::
             c.fitness = fitness(c.params_used, c.val_acc);
             if (c.kind != "seed") {
               c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
-              if (!c.in_history) c.verdict = "filtered_alpha";
+              if (!c.in_history) c.verdict = VerdictKind::filtered_alpha;
             }
           }
           save(c);
@@ -374,7 +374,7 @@ void Evolution::evaluate_all(const std::vector<EvaluationJob>& jobs, const std::
     // In-flight children stay pending (evaluated again on resume), marked.
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       ChildRecord& c = row(k);
-      if (c.verdict != "pending") continue;
+      if (c.verdict != VerdictKind::pending) continue;
       c.message = "abandoned: the run was interrupted";
       save(c);
     }
@@ -440,7 +440,7 @@ void Evolution::report_child(const ChildRecord& c) {
   }
   if (!progress_) return;
   ++processed_;
-  if (c.total_ms > 0.0 || c.verdict == "duplicate") ++processed_now_;
+  if (c.total_ms > 0.0 || c.verdict == VerdictKind::duplicate) ++processed_now_;
   const std::int64_t budget = config_.budget();
   // Wall time per child processed by this process (workers run in parallel).
   const double per_child =
@@ -449,7 +449,7 @@ void Evolution::report_child(const ChildRecord& c) {
   progress_("child", {{"round", c.round},
                       {"name", c.name},
                       {"id", c.id},
-                      {"verdict", c.verdict},
+                      {"verdict", to_string(c.verdict)},
                       {"rule", c.rule},
                       {"params", c.params_used},
                       {"val_acc", c.val_acc},

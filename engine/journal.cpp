@@ -124,7 +124,7 @@ void bind_child(Statement& s, const ChildRecord& c) {
   int i = 1;
   s.bind(i++, c.round).bind(i++, c.prompt_id).bind(i++, c.sample).bind(i++, c.kind).bind(i++, c.name);
   s.bind(i++, c.repair_of).bind(i++, c.lm).bind(i++, c.temperature).bind(i++, c.completion).bind(i++, c.source);
-  s.bind(i++, c.token_hash).bind(i++, c.prompt_tokens).bind(i++, c.completion_tokens).bind(i++, c.verdict);
+  s.bind(i++, c.token_hash).bind(i++, c.prompt_tokens).bind(i++, c.completion_tokens).bind(i++, std::string(to_string(c.verdict)));
   s.bind(i++, c.rule).bind(i++, c.message).bind(i++, nlohmann::json(c.diagnostics).dump());
   s.bind(i++, c.duplicate_of).bind(i++, c.params_used).bind(i++, c.params_total).bind(i++, c.val_acc);
   s.bind(i++, c.best_step).bind(i++, c.test_acc).bind(i++, c.fitness).bind(i++, c.compile_ms);
@@ -148,7 +148,10 @@ ChildRecord read_child(const Statement& s) {
   c.token_hash = s.text(i++);
   c.prompt_tokens = s.i64(i++);
   c.completion_tokens = s.i64(i++);
-  c.verdict = s.text(i++);
+  const std::string verdict = s.text(i++);
+  const auto kind = verdict_from_string(verdict);
+  if (!kind) throw std::runtime_error("journal: child " + std::to_string(c.id) + " has an unknown verdict '" + verdict + "'");
+  c.verdict = *kind;
   c.rule = s.text(i++);
   c.message = s.text(i++);
   c.diagnostics = nlohmann::json::parse(s.text(i++)).get<std::vector<std::string>>();
@@ -204,20 +207,27 @@ Journal Journal::create(const std::string& run_dir, const std::map<std::string, 
     Transaction tx(j.db_);
     j.exec(kSchema);
     for (const auto& [key, value] : meta) j.set_meta(key, value);
+    j.set_meta("journal_format", std::to_string(kFormat));
     tx.commit();
   }
   std::filesystem::rename(tmp, path);
   return open(run_dir);
 }
 
+bool Journal::exists(const std::string& run_dir) { return std::filesystem::is_regular_file(path_in(run_dir)); }
+
 Journal Journal::open(const std::string& run_dir) {
   const std::string path = path_in(run_dir);
-  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(run_dir + ": no run journal here (" + path + ")");
+  if (!exists(run_dir)) throw std::invalid_argument(run_dir + ": no run journal here (" + path + ")");
   Journal j(open_db(path, SQLITE_OPEN_READWRITE));
   j.exec("PRAGMA journal_mode=WAL");
   j.exec("PRAGMA synchronous=FULL");
   Statement check(j.db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='children'");
   if (!check.step() || check.i64(0) != 1) throw std::runtime_error(path + " is not an evoprompt journal");
+  const std::string format = j.meta("journal_format").value_or("1");
+  if (format != std::to_string(kFormat))
+    throw std::runtime_error(run_dir + ": a journal of format " + format + "; this evoprompt reads format " +
+                             std::to_string(kFormat) + " only (start a new run)");
   return j;
 }
 

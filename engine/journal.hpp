@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "verdict.hpp"
+
 struct sqlite3;
 
 namespace evoprompt::engine {
@@ -29,9 +31,7 @@ struct ChildRecord {
   std::string token_hash;
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
-  // pending | evaluated | filtered_alpha | duplicate | lm_error | too_large |
-  // compile_error | policy | contract | runtime_error
-  std::string verdict = "pending";
+  VerdictKind verdict = VerdictKind::pending;
   std::string rule;
   std::string message;
   std::vector<std::string> diagnostics;
@@ -92,8 +92,15 @@ class Journal {
   // Creates DIR/journal.sqlite holding `meta`, all at once (a journal is
   // never seen half-made); throws std::runtime_error if one exists.
   static Journal create(const std::string& run_dir, const std::map<std::string, std::string>& meta = {});
-  // Opens an existing journal; throws std::runtime_error naming the problem.
+  // The saved format: the schema and the meta settings (a task's own
+  // options, format 2 on). A journal of another format is refused.
+  static constexpr int kFormat = 2;
+
+  // Opens an existing journal. Throws std::invalid_argument when there is
+  // none, std::runtime_error naming any other problem (not a journal,
+  // another format).
   static Journal open(const std::string& run_dir);
+  static bool exists(const std::string& run_dir);
   static std::string path_in(const std::string& run_dir);
   static std::string sqlite_version();
 

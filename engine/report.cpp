@@ -43,7 +43,7 @@ RunSummary summarize(const Journal& journal) {
     s.completion_tokens += c.completion_tokens;
   }
   std::stable_sort(s.seeds.begin(), s.seeds.end(), [](const ChildRecord& a, const ChildRecord& b) {
-    if (a.verdict != b.verdict) return a.verdict == "evaluated";
+    if (a.verdict != b.verdict) return a.verdict == VerdictKind::evaluated;
     return fitter_row(a, b);
   });
   s.top = ranked_archive(journal);

@@ -17,7 +17,7 @@ struct RunSummary {
   std::int64_t samples_used = 0;       // LM samples and repairs, whatever became of them
   int rounds_finished = 0;
   int rounds = 0;
-  std::map<std::string, std::int64_t> verdicts;  // over samples and repairs
+  std::map<VerdictKind, std::int64_t> verdicts;  // over samples and repairs
   std::vector<ChildRecord> seeds;      // fittest first
   std::vector<ChildRecord> top;        // the archive's top p, fittest first
   std::int64_t prompt_tokens = 0;

@@ -23,21 +23,9 @@ double elapsed_ms(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-ChildSource child_source(const ChildRequest& r) { return ChildSource{r.source, r.display_name, r.harness}; }
+ChildSource child_source(const ChildRequest& r) { return ChildSource{r.source, r.display_name, r.record, r.harness}; }
 
 }  // namespace
-
-const char* to_string(Verdict::Kind kind) {
-  switch (kind) {
-    case Verdict::Kind::accepted: return "accepted";
-    case Verdict::Kind::too_large: return "too_large";
-    case Verdict::Kind::compile_error: return "compile_error";
-    case Verdict::Kind::policy: return "policy";
-    case Verdict::Kind::contract: return "contract";
-    case Verdict::Kind::runtime_error: return "runtime_error";
-  }
-  return "unknown";
-}
 
 std::string default_cache_dir() {
   if (const char* dir = std::getenv("EVOPROMPT_CACHE_DIR"); dir && *dir) return dir;

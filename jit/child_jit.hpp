@@ -27,7 +27,8 @@ struct JitOptions {
 struct ChildRequest {
   std::string source;
   std::string display_name = "child.cpp";
-  std::string harness;                       // appended; defines the entry points
+  std::string record;                        // the type the child must define, e.g. "Model"
+  std::string harness;                       // appended; checks `record` and defines the entry points
   std::vector<std::string> entry_points;     // looked up at load time
 };
 

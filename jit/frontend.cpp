@@ -137,14 +137,15 @@ class PolicedSyntaxAction : public clang::SyntaxOnlyAction {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// The contract verdict from the harness's diagnostics (or the missing Model).
-Verdict contract_verdict(const std::vector<std::string>& harness_diags, const Policy& policy) {
+// The contract verdict from the harness's diagnostics (or the missing record).
+Verdict contract_verdict(const std::vector<std::string>& harness_diags, const Policy& policy,
+                         const std::string& record) {
   Verdict v;
   v.kind = Verdict::Kind::contract;
   v.diagnostics = harness_diags;
-  if (!policy.declares_record("Model")) {
-    v.rule = "no_model";
-    v.message = "the child defines no struct Model";
+  if (!record.empty() && !policy.declares_record(record)) {
+    v.rule = "no_" + std::string(llvm::StringRef(record).lower());
+    v.message = "the child defines no struct " + record;
     return v;
   }
   // The harness's static_asserts say "CONTRACT(<rule>): <message>".
@@ -320,7 +321,7 @@ FrontendResult compile_child(const FrontendConfig& config, const Prelude& prelud
     return result;
   }
   if (!diags.harness_.empty() || diags.getNumErrors() > 0) {
-    result.verdict = contract_verdict(diags.harness_, policy);
+    result.verdict = contract_verdict(diags.harness_, policy, child.record);
     return result;
   }
   if (emit_ir) {

@@ -49,6 +49,7 @@ class Prelude {
 struct ChildSource {
   std::string text;
   std::string display_name = "child.cpp";  // used in diagnostics
+  std::string record;                      // the struct the child must define (the caller's contract)
   std::string harness;                     // appended after the child, never policy-checked
 };
 

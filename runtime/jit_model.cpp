@@ -125,7 +125,7 @@ extern "C" void evoprompt_forward(torch::nn::Module* m, const torch::Tensor* x, 
 
 JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std::string& display_name) {
   JitModel out;
-  auto compiled = jit.compile({source, display_name, model_harness(), {"evoprompt_new_model", "evoprompt_forward"}});
+  auto compiled = jit.compile({source, display_name, "Model", model_harness(), {"evoprompt_new_model", "evoprompt_forward"}});
   out.verdict = compiled.verdict;
   out.compile_ms = compiled.frontend_ms + compiled.link_ms;
   if (!compiled.code) return out;
@@ -146,7 +146,7 @@ JitModel compile_model(jit::ChildJit& jit, const std::string& source, const std:
 }
 
 void set_verdict(ChildResult& result, const jit::Verdict& verdict) {
-  result.verdict = verdict.accepted() ? "evaluated" : jit::to_string(verdict.kind);
+  result.verdict = verdict.accepted() ? VerdictKind::evaluated : verdict.kind;
   result.rule = verdict.rule;
   result.message = verdict.message;
   result.diagnostics = verdict.diagnostics;

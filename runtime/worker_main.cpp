@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstdio>
 
+#include "tasks/task.hpp"
 #include "torch_state.hpp"
 #include "worker_protocol.hpp"
 
@@ -60,12 +61,14 @@ int run_worker() {
   std::unique_ptr<Evaluator> evaluator;
   try {
     if (init->at("op") != "init") throw std::runtime_error("expected an init message");
-    const auto options = evaluator_options_from(init->at("task"), init->at("options"));
-    evaluator = make_evaluator(
-        options, [](double compile_ms) { send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}}); },
-        [](std::int64_t step, double loss, double val_score) {
-          send_message(kReplyFd, {{"type", "progress"}, {"step", step}, {"loss", loss}, {"val_score", val_score}});
-        });
+    tasks::EvaluatorHooks hooks;
+    hooks.on_compiled = [](double compile_ms) {
+      send_message(kReplyFd, {{"type", "compiled"}, {"compile_ms", compile_ms}});
+    };
+    hooks.on_progress = [](std::int64_t step, double loss, double val_score) {
+      send_message(kReplyFd, {{"type", "progress"}, {"step", step}, {"loss", loss}, {"val_score", val_score}});
+    };
+    evaluator = tasks::make_evaluator(tasks::TaskConfig::from_json(*init), std::move(hooks));
   } catch (const std::exception& e) {
     send_message(kReplyFd, {{"type", "error"}, {"message", e.what()}});
     return 1;
@@ -79,16 +82,16 @@ int run_worker() {
     try {
       r = evaluator->evaluate(request->at("source"), request->at("name"));
     } catch (const std::exception& e) {
-      r.verdict = "runtime_error";
+      r.verdict = VerdictKind::runtime_error;
       r.rule = "runtime_error";
       r.message = e.what();
     } catch (...) {
-      r.verdict = "runtime_error";
+      r.verdict = VerdictKind::runtime_error;
       r.rule = "runtime_error";
       r.message = "a non-standard exception";
     }
-    if (r.verdict == "runtime_error" && mentions_allocation_failure(r.message)) {
-      r.verdict = "oom";
+    if (r.verdict == VerdictKind::runtime_error && mentions_allocation_failure(r.message)) {
+      r.verdict = VerdictKind::oom;
       r.rule = "allocation";
     }
     const std::string retire = retire_reason(r, start);

@@ -14,6 +14,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -116,22 +117,21 @@ struct WorkerPool::Worker {
   Clock::time_point started, trained_from, deadline;
   std::string output;
   bool output_truncated = false;
-  std::string kill_verdict, kill_rule, kill_message;  // set when the supervisor killed it
+  std::optional<VerdictKind> kill_verdict;  // set when the supervisor killed it
+  std::string kill_rule, kill_message;
 };
 
 WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
   if (options_.workers <= 0) options_.workers = default_worker_count();
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
-  std::visit(
-      [this](auto& e) {
-        if (e.threads <= 0) e.threads = default_threads_per_worker(options_.workers);
-        if (const int gpus = visible_gpus(); gpus > 0 && e.gpu_memory_fraction <= 0.0) {
-          const int per_gpu = (options_.workers + gpus - 1) / gpus;
-          e.gpu_memory_fraction = 0.9 / per_gpu;  // the workers sharing a GPU split it
-        }
-        device_ = e.device;
-      },
-      options_.evaluator);
+  // The machine-scoped fields every task has (see tasks/option_table.hpp).
+  auto& e = options_.task.options;
+  if (e.at("threads").get<int>() <= 0) e["threads"] = default_threads_per_worker(options_.workers);
+  if (const int gpus = visible_gpus(); gpus > 0 && e.at("gpu_memory_fraction").get<double>() <= 0.0) {
+    const int per_gpu = (options_.workers + gpus - 1) / gpus;
+    e["gpu_memory_fraction"] = 0.9 / per_gpu;  // the workers sharing a GPU split it
+  }
+  device_ = e.at("device").get<std::string>();
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (options_.executable.empty()) options_.executable = self_executable();
@@ -230,7 +230,9 @@ void WorkerPool::start(Worker& w) {
   w.busy = false;
   publish(w);
 
-  worker::send_message(w.to, {{"op", "init"}, {"task", task_name(options_.evaluator)}, {"options", worker::to_json(options_.evaluator)}});
+  nlohmann::json init = options_.task.to_json();
+  init["op"] = "init";
+  worker::send_message(w.to, init);
   // Wait for "ready", keeping the worker's output for the error message.
   const auto t0 = Clock::now();
   std::string early_output;
@@ -299,16 +301,16 @@ void WorkerPool::finish_dead(Worker& w, const std::function<void(std::size_t, co
   close_fd(w.from);
   close_fd(w.out);
   w.alive = false;
-  w.info.last_exit = w.kill_verdict.empty() ? how : w.kill_verdict + " (" + w.kill_rule + ")";
+  w.info.last_exit = !w.kill_verdict ? how : std::string(to_string(*w.kill_verdict)) + " (" + w.kill_rule + ")";
   ++w.info.restarts;
   if (w.busy) {
     ChildResult r;
-    if (!w.kill_verdict.empty()) {
-      r.verdict = w.kill_verdict;
+    if (w.kill_verdict) {
+      r.verdict = *w.kill_verdict;
       r.rule = w.kill_rule;
       r.message = w.kill_message;
     } else {
-      r.verdict = "crash";
+      r.verdict = VerdictKind::crash;
       r.rule = how;
       r.message = "the worker died of " + how + (w.training ? " while training" : " while compiling");
     }
@@ -348,8 +350,8 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
     ++finished;
     done(i, r);
   };
-  auto kill_for = [](Worker& w, const char* verdict, std::string rule, std::string message) {
-    if (!w.kill_verdict.empty()) return;
+  auto kill_for = [](Worker& w, VerdictKind verdict, std::string rule, std::string message) {
+    if (w.kill_verdict) return;
     w.kill_verdict = verdict;
     w.kill_rule = std::move(rule);
     w.kill_message = std::move(message);
@@ -379,7 +381,7 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
       w->compile_ms = 0;
       w->output.clear();
       w->output_truncated = false;
-      w->kill_verdict.clear();
+      w->kill_verdict.reset();
       w->started = Clock::now();
       w->deadline = w->started + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(options_.limits.compile_timeout_s));
@@ -447,11 +449,11 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
         // fresh process: a rare fault outside the child (the JIT, a
         // library) must not cost a good child. Twice is the child's doing.
         finish_dead(w, [&](std::size_t i, const ChildResult& r) {
-          if (r.verdict == "crash" && crashed_once.insert(i).second) {
+          if (r.verdict == VerdictKind::crash && crashed_once.insert(i).second) {
             queue.push_front(i);
             return;
           }
-          if (r.verdict == "crash") {
+          if (r.verdict == VerdictKind::crash) {
             ChildResult twice = r;
             twice.message += " (twice, on fresh workers)";
             report(i, twice);
@@ -465,13 +467,13 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
       // The watchdog: time per phase, and resident memory.
       if (Clock::now() > w.deadline) {
         const bool training = w.training;
-        kill_for(w, "timeout", training ? "train" : "compile",
+        kill_for(w, VerdictKind::timeout, training ? "train" : "compile",
                  std::string(training ? "training" : "compiling") + " took longer than " +
                      std::to_string(static_cast<long>(training ? options_.limits.train_timeout_s
                                                                : options_.limits.compile_timeout_s)) +
                      " s");
       } else if (const std::int64_t mb = rss_mb(w.info.pid); mb > options_.limits.mem_limit_mb) {
-        kill_for(w, "oom", "rss",
+        kill_for(w, VerdictKind::oom, "rss",
                  "resident memory " + std::to_string(mb) + " MiB over the limit of " +
                      std::to_string(options_.limits.mem_limit_mb) + " MiB");
       }
@@ -481,7 +483,7 @@ void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
 
 std::string WorkerPool::fingerprint(const std::string& source) { return jit::token_fingerprint(source); }
 
-std::string WorkerPool::opening() const { return task_opening(options_.evaluator); }
+std::string WorkerPool::opening() const { return options_.task.task->contract().opening; }
 
 std::string WorkerPool::describe() const {
   nlohmann::json d = nlohmann::json::parse(describe_.empty() ? "{}" : describe_);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "evaluator.hpp"
+#include "tasks/task.hpp"
 
 namespace evoprompt {
 
@@ -26,7 +27,7 @@ struct WorkerLimits {
 
 struct WorkerPoolOptions {
   int workers = 0;                      // 0: default_worker_count()
-  EvaluatorOptions evaluator;           // the task; threads: per worker (0: the rule below)
+  tasks::TaskConfig task;               // threads: per worker (0: the rule below)
   WorkerLimits limits;
   std::string executable;               // the evoprompt binary; empty: this process's own
   // Variables never passed to a worker, besides the usual secret names (see

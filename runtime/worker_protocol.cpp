@@ -78,7 +78,7 @@ std::optional<nlohmann::json> FrameReader::next() {
 }
 
 nlohmann::json to_json(const ChildResult& r) {
-  return {{"verdict", r.verdict},         {"rule", r.rule},           {"message", r.message},
+  return {{"verdict", to_string(r.verdict)},         {"rule", r.rule},           {"message", r.message},
           {"diagnostics", r.diagnostics}, {"params_used", r.params_used}, {"params_total", r.params_total},
           {"best_val_acc", r.best_val_acc}, {"best_step", r.best_step}, {"test_acc", r.test_acc},
           {"compile_ms", r.compile_ms},   {"train_ms", r.train_ms},   {"steps", r.steps},
@@ -87,7 +87,9 @@ nlohmann::json to_json(const ChildResult& r) {
 
 ChildResult child_result_from(const nlohmann::json& j) {
   ChildResult r;
-  r.verdict = j.at("verdict");
+  const auto verdict = verdict_from_string(j.at("verdict").get<std::string>());
+  if (!verdict) throw std::runtime_error("worker pipe: unknown verdict " + j.at("verdict").dump());
+  r.verdict = *verdict;
   r.rule = j.at("rule");
   r.message = j.at("message");
   r.diagnostics = j.at("diagnostics").get<std::vector<std::string>>();
@@ -101,72 +103,6 @@ ChildResult child_result_from(const nlohmann::json& j) {
   r.steps = j.at("steps");
   r.steps_per_s = j.at("steps_per_s");
   return r;
-}
-
-nlohmann::json to_json(const Mnist1dEvaluatorOptions& o) {
-  return {{"data_dir", o.data_dir}, {"steps", o.steps},       {"batch_size", o.batch_size}, {"lr", o.lr},
-          {"weight_decay", o.weight_decay}, {"eval_every", o.eval_every}, {"seed", o.seed},
-          {"val_size", o.val_size}, {"split_seed", o.split_seed}, {"init", o.init},       {"device", o.device},
-          {"threads", o.threads},   {"cache_dir", o.cache_dir}, {"gpu_memory_fraction", o.gpu_memory_fraction}};
-}
-
-Mnist1dEvaluatorOptions mnist1d_options_from(const nlohmann::json& j) {
-  Mnist1dEvaluatorOptions o;
-  o.data_dir = j.at("data_dir");
-  o.steps = j.at("steps");
-  o.batch_size = j.at("batch_size");
-  o.lr = j.at("lr");
-  o.weight_decay = j.at("weight_decay");
-  o.eval_every = j.at("eval_every");
-  o.seed = j.at("seed");
-  o.val_size = j.at("val_size");
-  o.split_seed = j.at("split_seed");
-  o.init = j.at("init");
-  o.device = j.at("device");
-  o.threads = j.at("threads");
-  o.cache_dir = j.value("cache_dir", "");
-  o.gpu_memory_fraction = j.value("gpu_memory_fraction", 0.0);
-  return o;
-}
-
-nlohmann::json to_json(const ClrsEvaluatorOptions& o) {
-  return {{"algorithm", o.algorithm}, {"steps", o.steps},       {"batch_size", o.batch_size},
-          {"lr", o.lr},               {"eval_every", o.eval_every}, {"seed", o.seed},
-          {"hidden", o.hidden},       {"nb_triplet_fts", o.nb_triplet_fts}, {"test_samples", o.test_samples},
-          {"device", o.device},       {"threads", o.threads},   {"cache_dir", o.cache_dir},
-          {"gpu_memory_fraction", o.gpu_memory_fraction}};
-}
-
-ClrsEvaluatorOptions clrs_options_from(const nlohmann::json& j) {
-  ClrsEvaluatorOptions o;
-  o.algorithm = j.at("algorithm");
-  o.steps = j.at("steps");
-  o.batch_size = j.at("batch_size");
-  o.lr = j.at("lr");
-  o.eval_every = j.at("eval_every");
-  o.seed = j.at("seed");
-  o.hidden = j.at("hidden");
-  o.nb_triplet_fts = j.at("nb_triplet_fts");
-  o.test_samples = j.at("test_samples");
-  o.device = j.at("device");
-  o.threads = j.at("threads");
-  o.cache_dir = j.value("cache_dir", "");
-  o.gpu_memory_fraction = j.value("gpu_memory_fraction", 0.0);
-  return o;
-}
-
-nlohmann::json to_json(const EvaluatorOptions& o) {
-  return std::visit([](const auto& options) { return to_json(options); }, o);
-}
-
-EvaluatorOptions evaluator_options_from(const std::string& task, const nlohmann::json& j) {
-  if (task == "mnist1d") return mnist1d_options_from(j);
-  if (task.rfind("clrs:", 0) == 0) {
-    auto o = clrs_options_from(j);
-    if ("clrs:" + o.algorithm != task) throw std::runtime_error("task " + task + " with options for " + o.algorithm);
-    return o;
-  }
-  throw std::runtime_error("unknown task '" + task + "'");
 }
 
 }  // namespace evoprompt::worker

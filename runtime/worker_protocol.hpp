@@ -30,12 +30,5 @@ class FrameReader {
 nlohmann::json to_json(const ChildResult& r);
 ChildResult child_result_from(const nlohmann::json& j);
 
-nlohmann::json to_json(const Mnist1dEvaluatorOptions& o);
-Mnist1dEvaluatorOptions mnist1d_options_from(const nlohmann::json& j);
-nlohmann::json to_json(const ClrsEvaluatorOptions& o);
-ClrsEvaluatorOptions clrs_options_from(const nlohmann::json& j);
-// Any task's options (without its name), and back given the task's name.
-nlohmann::json to_json(const EvaluatorOptions& o);
-EvaluatorOptions evaluator_options_from(const std::string& task, const nlohmann::json& j);
 
 }  // namespace evoprompt::worker

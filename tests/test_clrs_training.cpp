@@ -8,7 +8,7 @@
 
 #include "clrs/training.hpp"
 #include "clrs_model/clrs_training.hpp"
-#include "evaluator.hpp"
+#include "tasks/clrs/clrs_task.hpp"
 #include "seeds.hpp"
 
 using namespace evoprompt;
@@ -223,12 +223,14 @@ TEST_CASE("clrs training: bad options are refused by name", "[clrs_training]") {
 }
 
 TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[clrs_training]") {
-  CHECK(task_name(task_options("clrs:articulation_points")) == "clrs:articulation_points");
-  CHECK(task_name(task_options("mnist1d")) == "mnist1d");
-  CHECK_THROWS_WITH(task_options("clrs:nope"), Catch::Contains("unknown CLRS-30 algorithm 'nope'"));
-  CHECK_THROWS_WITH(task_options("cifar"), Catch::Contains("available: mnist1d, clrs:ALGORITHM"));
+  CHECK(tasks::find_task("clrs:articulation_points").name == "clrs:articulation_points");
+  CHECK(tasks::find_task("clrs:articulation_points").options.at("algorithm") == "articulation_points");
+  CHECK(tasks::find_task("mnist1d").name == "mnist1d");
+  CHECK_THROWS_WITH(tasks::find_task("clrs:nope"), Catch::Contains("unknown CLRS-30 algorithm 'nope'"));
+  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM)");
 
-  auto evaluator = make_evaluator(tiny_evaluator_options());
+  auto evaluator = tasks::make_evaluator(
+      tasks::task_config("clrs:bfs", tasks::clrs_option_table().to_json(tiny_evaluator_options())));
   CHECK(evaluator->opening() == "struct Triplet : torch::nn::Module {");
   const auto described = nlohmann::json::parse(evaluator->describe());
   CHECK(described.at("task") == "clrs:bfs");
@@ -236,7 +238,7 @@ TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[cl
 
   SECTION("a seed is evaluated: the whole model's size, val and OOD scores") {
     const auto r = evaluator->evaluate(seed("v1").source, "v1");
-    REQUIRE(r.verdict == "evaluated");
+    REQUIRE(r.verdict == VerdictKind::evaluated);
     CHECK(r.params_used == r.params_total);
     CHECK(r.steps == 3);
     CHECK((r.best_step == 0 || r.best_step == 2));
@@ -252,7 +254,7 @@ TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[cl
     const auto r = evaluator->evaluate("struct Model : torch::nn::Module {\n"
                                        "  torch::Tensor forward(torch::Tensor x) { return x; }\n};\n",
                                        "model.cpp");
-    CHECK(r.verdict == "contract");
+    CHECK(r.verdict == VerdictKind::contract);
     CHECK(r.rule == "no_triplet");
   }
   SECTION("a triplet of the wrong shape is a runtime error that says what was expected") {
@@ -262,7 +264,7 @@ TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[cl
 };
 )",
                                        "flat.cpp");
-    CHECK(r.verdict == "runtime_error");
+    CHECK(r.verdict == VerdictKind::runtime_error);
     CHECK_THAT(r.message, Catch::Contains("[B, N, N, F]"));
   }
 }

@@ -34,7 +34,7 @@ class FakeEvaluator : public Evaluator {
     if (calls == crash_at) throw SimulatedCrash{};
     ChildResult r;
     if (source.find("BROKEN") != std::string::npos) {
-      r.verdict = "compile_error";
+      r.verdict = VerdictKind::compile_error;
       r.rule = "compile_error";
       r.message = "use of undeclared identifier 'BROKEN'";
       r.diagnostics = {"/__evoprompt__/child.cpp:3:3: error: use of undeclared identifier 'BROKEN'"};
@@ -43,11 +43,11 @@ class FakeEvaluator : public Evaluator {
     std::smatch m;
     static const std::regex score(R"(// score ([0-9]+) ([0-9.]+))");
     if (!std::regex_search(source, m, score)) {
-      r.verdict = "runtime_error";
+      r.verdict = VerdictKind::runtime_error;
       r.message = "no score";
       return r;
     }
-    r.verdict = "evaluated";
+    r.verdict = VerdictKind::evaluated;
     r.params_used = r.params_total = std::stoll(m[1].str());
     r.best_val_acc = std::stod(m[2].str());
     r.test_acc = r.best_val_acc - 0.01;
@@ -145,7 +145,7 @@ std::vector<ChildRecord> non_seeds(const Journal& j) {
 // Everything but timings.
 std::string row_text(const ChildRecord& c) {
   return std::to_string(c.id) + "|" + c.name + "|" + c.kind + "|" + std::to_string(c.round) + "|" +
-         std::to_string(c.prompt_id) + "|" + std::to_string(c.temperature) + "|" + c.completion + "|" + c.verdict +
+         std::to_string(c.prompt_id) + "|" + std::to_string(c.temperature) + "|" + c.completion + "|" + to_string(c.verdict) +
          "|" + c.rule + "|" + std::to_string(c.duplicate_of) + "|" + std::to_string(c.params_used) + "|" +
          std::to_string(c.val_acc) + "|" + std::to_string(c.fitness) + "|" + std::to_string(c.in_history);
 }
@@ -193,7 +193,7 @@ TEST_CASE("journal round-trips a child row", "[engine][journal]") {
     c.token_hash = "abc";
     c.prompt_tokens = 5;
     c.completion_tokens = 6;
-    c.verdict = "evaluated";
+    c.verdict = VerdictKind::evaluated;
     c.rule = "r";
     c.message = "m";
     c.diagnostics = {"a:1:2: error: x", "b"};
@@ -246,18 +246,18 @@ TEST_CASE("every sample counts toward the budget; alpha, duplicates and failures
   CHECK(result.samples_used == 12);
   const auto rows = non_seeds(run.journal);
   REQUIRE(rows.size() == 12);
-  CHECK(rows[0].verdict == "filtered_alpha");
+  CHECK(rows[0].verdict == VerdictKind::filtered_alpha);
   CHECK_FALSE(rows[0].in_history);
   CHECK(rows[0].fitness == Approx(-220.0));
-  CHECK(rows[1].verdict == "compile_error");
+  CHECK(rows[1].verdict == VerdictKind::compile_error);
   CHECK(rows[1].diagnostics.size() == 1);
-  CHECK(rows[2].verdict == "evaluated");
+  CHECK(rows[2].verdict == VerdictKind::evaluated);
   CHECK(rows[2].in_history);
-  CHECK(rows[3].verdict == "duplicate");
+  CHECK(rows[3].verdict == VerdictKind::duplicate);
   CHECK(rows[3].duplicate_of == rows[2].id);
-  CHECK(rows[4].verdict == "duplicate");
+  CHECK(rows[4].verdict == VerdictKind::duplicate);
   CHECK(rows[4].duplicate_of == run.journal.child_by_name("big")->id);
-  CHECK(rows[5].verdict == "compile_error");
+  CHECK(rows[5].verdict == VerdictKind::compile_error);
   CHECK(rows[5].rule == "extraction");
   CHECK(rows[5].message == "completion ends before the closing '};' of struct Model (1 brace open)");
   // Seeds (2) + everything not a duplicate or an extraction failure.
@@ -268,10 +268,10 @@ TEST_CASE("every sample counts toward the budget; alpha, duplicates and failures
 
   const RunSummary s = summarize(run.journal);
   CHECK(s.samples_used == 12);
-  CHECK(s.verdicts.at("duplicate") == 2);
-  CHECK(s.verdicts.at("compile_error") == 2);
-  CHECK(s.verdicts.at("filtered_alpha") == 1);
-  CHECK(s.verdicts.at("evaluated") == 7);
+  CHECK(s.verdicts.at(VerdictKind::duplicate) == 2);
+  CHECK(s.verdicts.at(VerdictKind::compile_error) == 2);
+  CHECK(s.verdicts.at(VerdictKind::filtered_alpha) == 1);
+  CHECK(s.verdicts.at(VerdictKind::evaluated) == 7);
 }
 
 TEST_CASE("CROSSMUT draws k parents uniformly with replacement; temperatures per sample", "[engine]") {
@@ -445,12 +445,12 @@ TEST_CASE("repair sends a compile error back once, and the fix counts", "[engine
   CHECK(result.samples_used == 6);  // the round's m*n, the repair included
   const auto rows = non_seeds(run.journal);
   REQUIRE(rows.size() == 6);
-  CHECK(rows[0].verdict == "compile_error");
+  CHECK(rows[0].verdict == VerdictKind::compile_error);
   const auto fix = std::find_if(rows.begin(), rows.end(), [](const ChildRecord& r) { return r.kind == "repair"; });
   REQUIRE(fix != rows.end());
   CHECK(fix->repair_of == rows[0].id);
   CHECK(fix->name == "r0p0s0-fix");
-  CHECK(fix->verdict == "evaluated");
+  CHECK(fix->verdict == VerdictKind::evaluated);
   const auto prompts = run.journal.prompts();
   const auto repair_prompt = std::find_if(prompts.begin(), prompts.end(), [](const PromptRecord& p) { return p.repair_of != 0; });
   REQUIRE(repair_prompt != prompts.end());

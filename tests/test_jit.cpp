@@ -130,24 +130,24 @@ TEST_CASE("JIT code cannot reach the host's own symbols", "[jit]") {
 
 TEST_CASE("verdicts come in order: too_large, compile_error, policy, contract", "[jit]") {
   const std::string huge = std::string(kTinyChild) + "//" + std::string(70000, 'x') + "\n";
-  CHECK(shared_jit().check({huge, "huge.cpp", model_harness(), {}}).kind == jit::Verdict::Kind::too_large);
+  CHECK(shared_jit().check({huge, "huge.cpp", "Model", model_harness(), {}}).kind == jit::Verdict::Kind::too_large);
   // A compile error wins over the policy violation before it.
   const auto both = shared_jit().check(
       {"int counter = 0;\nstruct Model : torch::nn::Module { torch::Tensor forward(torch::Tensor x) { return y; } };\n",
-       "both.cpp", model_harness(), {}});
+       "both.cpp", "Model", model_harness(), {}});
   CHECK(both.kind == jit::Verdict::Kind::compile_error);
   CHECK_THAT(both.message, Catch::StartsWith("both.cpp:2:") && Catch::Contains("undeclared identifier 'y'"));
   // A #line directive cannot make the child's errors pass for the harness's.
   const auto posing = shared_jit().check(
       {"#line 1 \"evoprompt_harness.inc\"\nstruct Model : torch::nn::Module { torch::Tensor forward(torch::Tensor x) { return y; } };\n",
-       "posing.cpp", model_harness(), {}});
+       "posing.cpp", "Model", model_harness(), {}});
   CHECK(posing.kind == jit::Verdict::Kind::compile_error);
   // A policy violation wins over a broken contract.
-  const auto policy = shared_jit().check({"int counter = 0;\nstruct Net {};\n", "p.cpp", model_harness(), {}});
+  const auto policy = shared_jit().check({"int counter = 0;\nstruct Net {};\n", "p.cpp", "Model", model_harness(), {}});
   CHECK(policy.kind == jit::Verdict::Kind::policy);
   CHECK(policy.rule == "mutable_global");
   CHECK(policy.message == "p.cpp:1:5: mutable global 'counter' would leak state between children");
-  const auto contract = shared_jit().check({"struct Net {};\n", "c.cpp", model_harness(), {}});
+  const auto contract = shared_jit().check({"struct Net {};\n", "c.cpp", "Model", model_harness(), {}});
   CHECK(contract.kind == jit::Verdict::Kind::contract);
   CHECK(contract.rule == "no_model");
 }
@@ -216,13 +216,13 @@ TEST_CASE("every child of the corpus gets its expected verdict", "[jit][slow]") 
       auto& out = outcomes[i];
       if (expected == "runtime_error") {
         const auto e = evaluate_model_child(shared_jit(), source, name, tiny_data(), few_steps(2));
-        out.got = jit::to_string(e.verdict.kind);
+        out.got = evoprompt::to_string(e.verdict.kind);
         out.detail = e.verdict.message;
         continue;
       }
       const auto model = compile_model(shared_jit(), source, name);
       const auto& v = model.verdict;
-      out.got = jit::to_string(v.kind);
+      out.got = evoprompt::to_string(v.kind);
       if (v.kind == jit::Verdict::Kind::policy || v.kind == jit::Verdict::Kind::contract)
         out.got += "-" + v.rule;
       if (v.kind == jit::Verdict::Kind::compile_error && v.rule == "unresolved_symbol") out.got = "link_error";

@@ -58,7 +58,7 @@ MutateChild mutate_check_child(const std::string& completion, const std::string&
   const auto model = compile_model(mutate_test_jit(), c.code, label);
   c.accepted = model.verdict.accepted();
   if (!c.accepted) {
-    c.problem = std::string(jit::to_string(model.verdict.kind)) + ": " + model.verdict.message;
+    c.problem = std::string(evoprompt::to_string(model.verdict.kind)) + ": " + model.verdict.message;
     return c;
   }
   try {

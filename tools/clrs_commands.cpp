@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clrs/spec.hpp"
-#include "run_commands.hpp"
+#include "cli.hpp"
 
 namespace evoprompt::cli {
 namespace {
@@ -25,7 +25,7 @@ struct Row {
 
 json row_json(const Row& row) {
   const auto& r = row.result;
-  json j = {{"algorithm", row.algorithm}, {"verdict", r.verdict}, {"compile_ms", r.compile_ms}, {"train_ms", r.train_ms}};
+  json j = {{"algorithm", row.algorithm}, {"verdict", to_string(r.verdict)}, {"compile_ms", r.compile_ms}, {"train_ms", r.train_ms}};
   if (r.evaluated()) {
     j["params_used"] = r.params_used;
     j["params_total"] = r.params_total;
@@ -51,11 +51,11 @@ void print_header(const char* first) {
 void print_row(const Row& row) {
   const auto& r = row.result;
   if (!r.evaluated()) {
-    std::printf("%-30s %10s  %s: %s\n", row.label.c_str(), r.verdict.c_str(), r.rule.c_str(), r.message.c_str());
+    std::printf("%-30s %10s  %s: %s\n", row.label.c_str(), to_string(r.verdict), r.rule.c_str(), r.message.c_str());
     return;
   }
   const double base = clrs::ibarz_baseline_ood(row.algorithm);
-  std::printf("%-30s %10s %9lld %8.2f %8.2f %9.2f %+7.2f %8.2f %8.0f\n", row.label.c_str(), r.verdict.c_str(),
+  std::printf("%-30s %10s %9lld %8.2f %8.2f %9.2f %+7.2f %8.2f %8.0f\n", row.label.c_str(), to_string(r.verdict),
               static_cast<long long>(r.params_used), 100.0 * r.best_val_acc, 100.0 * r.test_acc, base,
               100.0 * r.test_acc - base, r.steps_per_s, r.train_ms / 1000.0);
 }
@@ -86,7 +86,7 @@ WorkerPoolOptions pool_options(const ClrsRunFlags& flags, const std::string& alg
   o.workers = workers;
   ClrsEvaluatorOptions e = flags.options;
   e.algorithm = algorithm;
-  o.evaluator = e;
+  o.task = tasks::task_config("clrs:" + algorithm, tasks::clrs_option_table().to_json(e));
   o.limits = flags.limits;
   return o;
 }
@@ -148,7 +148,7 @@ int run_clrs_eval(const std::string& source, const std::string& name, const std:
       std::lock_guard<std::mutex> guard(lock);
       rows[i] = row;
       if (!flags.json) {
-        std::fprintf(stderr, "%s: %s", row.label.c_str(), row.result.verdict.c_str());
+        std::fprintf(stderr, "%s: %s", row.label.c_str(), to_string(row.result.verdict));
         if (row.result.evaluated()) std::fprintf(stderr, ", OOD %.2f%%", 100.0 * row.result.test_acc);
         std::fprintf(stderr, "\n");
       }
@@ -198,7 +198,7 @@ int run_clrs_seeds(const std::vector<engine::SeedProgram>& programs, const ClrsR
   std::vector<Row> rows(programs.size());
   pool.evaluate_many(jobs, [&](std::size_t i, const ChildResult& r) {
     rows[i] = {programs[i].name, flags.options.algorithm, r};
-    if (!flags.json) std::fprintf(stderr, "%s: %s\n", programs[i].name.c_str(), r.verdict.c_str());
+    if (!flags.json) std::fprintf(stderr, "%s: %s\n", programs[i].name.c_str(), to_string(r.verdict));
   });
   if (!flags.json) {
     std::printf("clrs:%s: %lld steps, batch %lld, hidden %lld; OOD = n=64 test split\n",

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluator.hpp"
+#include "tasks/clrs/clrs_task.hpp"
 #include "evolution.hpp"
 #include "worker_pool.hpp"
 

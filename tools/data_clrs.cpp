@@ -14,7 +14,7 @@
 
 #include "clrs/samplers.hpp"
 #include "clrs/spec.hpp"
-#include "run_commands.hpp"
+#include "cli.hpp"
 
 namespace evoprompt::cli {
 

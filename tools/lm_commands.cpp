@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "local_lm_factory.hpp"
-#include "run_commands.hpp"
+#include "cli.hpp"
 #include "tokenizer.hpp"
 
 namespace evoprompt::cli {

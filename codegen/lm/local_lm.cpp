@@ -350,6 +350,15 @@ std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir)
   return std::make_unique<LocalLanguageModel>(dir);
 }
 
+void check_local_model_dir(const std::string& dir) {
+  const std::filesystem::path d(dir);
+  if (!std::filesystem::is_directory(d)) throw ModelLoadError(dir + ": no such model folder");
+  (void)load_llama_config(d);
+  if (!std::filesystem::exists(d / "model.safetensors") && !std::filesystem::exists(d / "model.safetensors.index.json"))
+    throw ModelLoadError(dir + ": neither model.safetensors nor model.safetensors.index.json");
+  if (!std::filesystem::exists(d / "tokenizer.json")) throw ModelLoadError(dir + ": no tokenizer.json");
+}
+
 std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir, const LocalLmOptions& options) {
   return std::make_unique<LocalLanguageModel>(dir, options);
 }

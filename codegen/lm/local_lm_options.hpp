@@ -27,4 +27,8 @@ struct LocalLmOptions {
 // micro-batch budget or lr not positive).
 std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir, const LocalLmOptions& options);
 
+// What loading needs, checked in milliseconds (config.json parses, weights
+// and tokenizer present): std::runtime_error with a one-line reason.
+void check_local_model_dir(const std::string& dir);
+
 }  // namespace evoprompt::codegen::lm

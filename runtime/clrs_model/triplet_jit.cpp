@@ -9,26 +9,6 @@ using NewTripletFn = torch::nn::Module* (*)(std::int64_t, std::int64_t);
 using TripletForwardFn = void (*)(torch::nn::Module*, const torch::Tensor*, const torch::Tensor*, const torch::Tensor*,
                                   torch::Tensor*);
 
-std::string first_line_of(const std::string& s) { return s.substr(0, s.find('\n')); }
-
-// The front end names a contract rule only for `struct Model` children (a
-// child without one is "no_model"); a triplet child takes its rule from the
-// harness's "CONTRACT(<rule>): <message>" diagnostics instead.
-void retarget_contract_verdict(jit::Verdict& v) {
-  if (v.kind != jit::Verdict::Kind::contract) return;
-  for (const auto& d : v.diagnostics) {
-    const auto at = d.find("CONTRACT(");
-    if (at == std::string::npos) continue;
-    const auto close = d.find("): ", at);
-    if (close == std::string::npos) continue;
-    v.rule = d.substr(at + 9, close - at - 9);
-    v.message = first_line_of(d.substr(close + 3));
-    return;
-  }
-  v.rule = "harness";
-  v.message = v.diagnostics.empty() ? "the harness did not compile" : v.diagnostics.front();
-}
-
 }  // namespace
 
 const std::string& triplet_harness() {
@@ -82,9 +62,8 @@ extern "C" void evoprompt_triplet_forward(torch::nn::Module* m, const torch::Ten
 JitTriplet compile_triplet(jit::ChildJit& jit, const std::string& source, const std::string& display_name) {
   JitTriplet out;
   auto compiled =
-      jit.compile({source, display_name, triplet_harness(), {"evoprompt_new_triplet", "evoprompt_triplet_forward"}});
+      jit.compile({source, display_name, "Triplet", triplet_harness(), {"evoprompt_new_triplet", "evoprompt_triplet_forward"}});
   out.verdict = compiled.verdict;
-  retarget_contract_verdict(out.verdict);
   out.compile_ms = compiled.frontend_ms + compiled.link_ms;
   if (!compiled.code) return out;
   std::shared_ptr<jit::LoadedCode> code = compiled.code;

@@ -6,7 +6,7 @@
 
 #include "clrs_model/clrs_training.hpp"
 #include "clrs_model/triplet_jit.hpp"
-#include "evaluator.hpp"
+#include "tasks/clrs/clrs_task.hpp"
 #include "jit_model.hpp"
 #include "token_fingerprint.hpp"
 
@@ -18,7 +18,7 @@ class InProcessClrsEvaluator : public Evaluator {
   InProcessClrsEvaluator(const ClrsEvaluatorOptions& o, std::function<void(double)> on_compiled,
                          TrainingProgress on_progress)
       : options_(o), on_compiled_(std::move(on_compiled)), on_progress_(std::move(on_progress)) {
-    validate(o);
+    tasks::validate(o);
     train_.algorithm = o.algorithm;
     train_.steps = o.steps;
     train_.batch_size = o.batch_size;
@@ -61,24 +61,16 @@ class InProcessClrsEvaluator : public Evaluator {
 
   std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }
 
-  std::string opening() const override { return task_opening(options_); }
+  std::string opening() const override { return tasks::ClrsTask().contract().opening; }
 
   std::string describe() const override {
-    const auto& o = options_;
-    return nlohmann::json{{"task", task_name(o)},
-                          {"steps", o.steps},
-                          {"batch_size", o.batch_size},
-                          {"lr", o.lr},
-                          {"clip_norm", train_.clip_norm},
-                          {"eval_every", o.eval_every},
-                          {"seed", o.seed},
-                          {"hidden", o.hidden},
-                          {"nb_triplet_fts", o.nb_triplet_fts},
-                          {"test_samples", o.test_samples},
-                          {"device", train_.device.str()},
-                          {"threads", torch::get_num_threads()},
-                          {"torch", TORCH_VERSION}}
-        .dump();
+    nlohmann::json d = tasks::clrs_option_table().to_json(options_, /*stored_only=*/true);
+    d["task"] = "clrs:" + options_.algorithm;
+    d["clip_norm"] = train_.clip_norm;
+    d["device"] = train_.device.str();
+    d["threads"] = torch::get_num_threads();
+    d["torch"] = TORCH_VERSION;
+    return d.dump();
   }
 
  private:
@@ -90,6 +82,12 @@ class InProcessClrsEvaluator : public Evaluator {
 };
 
 }  // namespace
+
+tasks::CompileCheck tasks::ClrsTask::check_child(const std::string& source, const std::string& name) const {
+  jit::ChildJit jit(torch_jit_options());
+  const auto triplet = clrs::compile_triplet(jit, source, name);
+  return {triplet.verdict, triplet.compile_ms};
+}
 
 std::unique_ptr<Evaluator> make_clrs_evaluator(const ClrsEvaluatorOptions& options,
                                                std::function<void(double)> on_compiled,

@@ -1,0 +1,57 @@
+// The evoprompt command line: each command in its own file (commands.hpp).
+// Here only the error policy: a usage error is one line and exit 2, any
+// other failure one line and exit 1.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "worker_main.hpp"
+
+namespace evoprompt::cli {
+
+void add_worker_command(CLI::App& app, int* exit_code) {
+  // Started by evoprompt itself (WorkerPool), never by users.
+  auto* worker = app.add_subcommand("__worker", "");
+  worker->group("");
+  worker->callback([exit_code] { *exit_code = worker::run_worker(); });
+}
+
+}  // namespace evoprompt::cli
+
+int main(int argc, char** argv) {
+  using namespace evoprompt::cli;
+  int exit_code = 0;
+  CLI::App app{"evoprompt: EvoPrompting neural architecture search in C++"};
+  app.require_subcommand(1);
+  add_seeds_command(app, &exit_code);
+  add_check_command(app, &exit_code);
+  add_replay_command(app, &exit_code);
+  add_clrs_command(app, &exit_code);
+  add_data_command(app);
+  add_evolve_command(app, &exit_code);
+  add_show_command(app);
+  add_dump_command(app);
+  add_lm_commands(app, &exit_code);
+  add_worker_command(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "evoprompt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    // One line: libtorch errors append a multi-line backtrace to their message.
+    const std::string message = e.what();
+    std::cerr << "evoprompt: error: " << message.substr(0, message.find('\n')) << "\n";
+    return 1;
+  }
+  return exit_code;
+}
