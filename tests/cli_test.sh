@@ -75,6 +75,17 @@ expect_error "unknown --lm 'gpt'" evolve --run "$tmp/run" --lm gpt
 expect_error "--lm local:$tmp/no_model" evolve --run "$tmp/run" --lm local:"$tmp/no_model"
 expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
+# A flag of another task is an error, never ignored; one spelling everywhere.
+expect_error "--hidden is not a setting of task mnist1d" evolve --run "$tmp/run" --hidden 8
+expect_error "--val-size is not a setting of task clrs:bfs" evolve --run "$tmp/run" --task clrs:bfs --val-size 10
+expect_error "--data is not a setting of task clrs:bfs" replay --task clrs:bfs --data "$tmp" "$corpus/accepted__tiny_linear.cpp"
+expect_error "--train-seed: '-1' is not a non-negative integer" seeds --task mnist1d --train-seed -1
+printf '[train]\nhidden = 8\n' >"$tmp/other.toml"
+expect_error "'train.hidden' is not a setting of task mnist1d" evolve --run "$tmp/run" --config "$tmp/other.toml"
+# The LM is checked before any seed trains: an unreachable server fails in seconds.
+start=$(date +%s)
+expect_error "openai: cannot reach http://127.0.0.1:9/v1" evolve --run "$tmp/run" --lm openai:http://127.0.0.1:9/v1
+[ $(( $(date +%s) - start )) -le 10 ] || { echo "FAIL: the unreachable LM took $(( $(date +%s) - start )) s to refuse"; failures=$((failures + 1)); }
 expect_error "unknown preset 'huge'" evolve --run "$tmp/run" --preset huge
 printf '[evolution]\nrounds = 2\nroundz = 3\n' >"$tmp/typo.toml"
 expect_error "unknown setting 'evolution.roundz'" evolve --run "$tmp/run" --config "$tmp/typo.toml"

@@ -1,4 +1,4 @@
-// The mutate operator on CLRS parents (codegen/mutate_triplet.hpp), without
+// The mutate operator on CLRS parents (codegen/operators/mutate_triplet.hpp), without
 // torch: parsing the paper's triplet functions, single edits on v1 with their
 // exact text, determinism, variety, the prompt path and the fallbacks. The
 // JIT checks of the children are in test_clrs_triplets.cpp.

@@ -54,6 +54,17 @@ class FakeServer {
     };
     server_.Post("/v1/completions", route);
     server_.Post("/v1/chat/completions", route);
+    // GET /v1/models: the list set by serve_models, else 404.
+    server_.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (models_.empty()) {
+        res.status = 404;
+        return;
+      }
+      json data = json::array();
+      for (const auto& m : models_) data.push_back({{"id", m}, {"object", "model"}});
+      res.set_content(json{{"object", "list"}, {"data", data}}.dump(), "application/json");
+    });
     server_.set_keep_alive_timeout(1);
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("fake server: cannot bind");
@@ -69,6 +80,10 @@ class FakeServer {
   FakeServer& operator=(const FakeServer&) = delete;
 
   int port() const { return port_; }
+  void serve_models(std::vector<std::string> models) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    models_ = std::move(models);
+  }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
   std::vector<Seen> seen() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -82,6 +97,7 @@ class FakeServer {
   int port_ = 0;
   mutable std::mutex mutex_;
   std::vector<Seen> seen_;
+  std::vector<std::string> models_;
 };
 
 json completions_reply(const std::vector<std::string>& texts, std::int64_t prompt_tokens = 0,
@@ -513,4 +529,38 @@ TEST_CASE("openai: options are checked", "[openai]") {
   OpenAiLanguageModel lm(options);
   CHECK(lm.sample(one_request({})).empty());
   CHECK(lm.usage().requests == 0);
+}
+
+TEST_CASE("openai: check_ready fails in seconds for a server it cannot reach or a model not served", "[openai]") {
+  FakeServer server([](const json&, int, httplib::Response& res) { reply(res, completions_reply({"x"})); });
+  OpenAiOptions o;
+  o.base_url = server.base_url();
+  o.api_key_env = "";
+  o.model = "qwen";
+  SECTION("a server without /models passes") { OpenAiLanguageModel(o).check_ready(); }
+  SECTION("the model among those served passes, outside the request cap") {
+    server.serve_models({"llama", "qwen"});
+    OpenAiLanguageModel lm(o);
+    lm.check_ready();
+    CHECK(lm.usage().requests == 0);
+    CHECK(server.seen().empty());
+  }
+  SECTION("a model not served is named, with those that are") {
+    server.serve_models({"llama", "mistral"});
+    o.model = "gpt";
+    CHECK_THROWS_WITH(OpenAiLanguageModel(o).check_ready(),
+                      "openai: " + server.base_url() + " does not serve model 'gpt' (it serves: llama, mistral)");
+  }
+  SECTION("no server: one line, in seconds") {
+    int port = 0;
+    {
+      FakeServer gone([](const json&, int, httplib::Response&) {});
+      port = gone.port();
+    }
+    o.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+    const auto t0 = Clock::now();
+    CHECK_THROWS_WITH(OpenAiLanguageModel(o).check_ready(),
+                      Catch::StartsWith("openai: cannot reach http://127.0.0.1:" + std::to_string(port) + "/v1: "));
+    CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 6.0);
+  }
 }

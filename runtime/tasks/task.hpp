@@ -16,12 +16,12 @@
 
 namespace evoprompt::tasks {
 
-// What a child of the task is: the record it defines, the line it opens
-// with (prompts and extraction), and the mutate operator's grammar for it.
+// What a child of the task is: the record it defines (the JIT's contract
+// check, and the grammar `--lm mutate` reads a parent with: codegen's
+// operators dispatch on it), and the line it opens with (prompts, extraction).
 struct ChildContract {
   std::string record;   // e.g. "Model"
   std::string opening;  // e.g. "struct Model : torch::nn::Module {"
-  std::string grammar;  // "model" or "triplet" (codegen's mutate operators)
 };
 
 struct SeedSource {

@@ -73,7 +73,7 @@ nlohmann::json ClrsTask::checked(const nlohmann::json& options) const {
 }
 
 ChildContract ClrsTask::contract() const {
-  return {"Triplet", "struct Triplet : torch::nn::Module {", "triplet"};
+  return {"Triplet", "struct Triplet : torch::nn::Module {"};
 }
 
 nlohmann::json ClrsTask::preset(const std::string& name) const {

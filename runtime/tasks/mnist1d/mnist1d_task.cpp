@@ -57,7 +57,7 @@ nlohmann::json Mnist1dTask::checked(const nlohmann::json& options) const {
   return mnist1d_option_table().to_json(o);
 }
 
-ChildContract Mnist1dTask::contract() const { return {"Model", "struct Model : torch::nn::Module {", "model"}; }
+ChildContract Mnist1dTask::contract() const { return {"Model", "struct Model : torch::nn::Module {"}; }
 
 nlohmann::json Mnist1dTask::preset(const std::string& name) const {
   // paper: Table 2 and the paper's protocol (the defaults). quick: a few
