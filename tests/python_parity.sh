@@ -24,7 +24,7 @@ for name in ("x", "x_test"):
 PY
 for seed in 0 5; do
   cpp=$("$bin" seeds --task mnist1d --data "$data" --only cnn --threads 1 --device cpu --json --steps 300 --eval-every 100 --train-seed "$seed")
-  py=$(/usr/bin/python3 "$here/../bench/python_train_loop.py" "$data" --full --steps 300 --eval-every 100 --train-seed "$seed")
+  py=$(/usr/bin/python3 "$here/../bench/python_train_loop.py" "$data" --full --steps 300 --eval-every 100 --seed "$seed")
   /usr/bin/python3 - "$cpp" "$py" "$seed" <<'PY'
 import json, sys
 cpp, py, seed = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]

@@ -65,3 +65,65 @@ TEST_CASE("few-shot prompt golden text", "[prompt]") {
     CHECK(back[1].code + "\n" == kTiny);
   }
 }
+
+TEST_CASE("task header text, and its parse", "[prompt]") {
+  const TaskHeader h{"Tiny images of four shapes", {3, 8, 8}, 4};
+  CHECK(task_header_text(h) ==
+        "/* Task: Tiny images of four shapes\n"
+        "Input: x [B, 3, 8, 8] float32. Output: [B, 4] logits (4 classes). */\n\n");
+  // One line, and nothing that would close the comment early.
+  CHECK(task_header_text({"two\nlines */ here **//", {20}, 3}) ==
+        "/* Task: two lines  here \n"
+        "Input: x [B, 20] float32. Output: [B, 3] logits (3 classes). */\n\n");
+  CHECK(task_header_text({"", {2, 30}, 5}) ==
+        "/* Task:\nInput: x [B, 2, 30] float32. Output: [B, 5] logits (5 classes). */\n\n");
+
+  for (const TaskHeader& t : {h, TaskHeader{"", {2, 30}, 5}, TaskHeader{" spaced ", {7}, 12},
+                              TaskHeader{"rank 4", {2, 3, 4, 5}, 2}, TaskHeader{"scalar", {}, 2}}) {
+    INFO(task_header_text(t));
+    const auto back = parse_task_header(task_header_text(t) + "/* Metrics:\n");
+    REQUIRE(back);
+    CHECK(back->description == t.description);
+    CHECK(back->input_shape == t.input_shape);
+    CHECK(back->classes == t.classes);
+  }
+  // Only at the very start, and only when both class counts agree.
+  CHECK_FALSE(parse_task_header("\n" + task_header_text(h)));
+  CHECK_FALSE(parse_task_header("/* Metrics:\n{'num_params': '410', 'val_accuracy': '0.623'}\n*/\n"));
+  CHECK_FALSE(parse_task_header(
+      "/* Task: x\nInput: x [B, 3] float32. Output: [B, 4] logits (5 classes). */\n\n"));
+  CHECK_FALSE(parse_task_header(
+      "/* Task: x\nInput: x [B, 99999999999999999999] float32. Output: [B, 4] logits (4 classes). */\n\n"));
+}
+
+TEST_CASE("few-shot prompt with a task header", "[prompt]") {
+  const TaskHeader h{"Tiny images", {3, 8, 8}, 4};
+  std::vector<PromptExample> parents{{kTiny, {410, 0.6234}}};
+  const Prompt p = make_few_shot_prompt(parents, kModelOpening, h);
+  const std::string expected =
+      "/* Task: Tiny images\n"
+      "Input: x [B, 3, 8, 8] float32. Output: [B, 4] logits (4 classes). */\n\n"
+      "/* Metrics:\n{'num_params': '410', 'val_accuracy': '0.623'}\n*/\n"
+      "struct Model : torch::nn::Module {\n"
+      "  torch::nn::Linear fc{nullptr};\n"
+      "  Model() { fc = register_module(\"fc\", torch::nn::Linear(40, 10)); }\n"
+      "  torch::Tensor forward(torch::Tensor x) { return fc(x); }\n"
+      "};\n\n"
+      "/* Metrics:\n{'num_params': '400', 'val_accuracy': '0.636'}\n*/\n"
+      "struct Model : torch::nn::Module {";
+  CHECK(p.text == expected);
+  // No header: the paper's prompt, byte for byte.
+  CHECK(make_few_shot_prompt(parents, kModelOpening, std::nullopt).text == make_few_shot_prompt(parents).text);
+  CHECK_FALSE(parse_task_header(make_few_shot_prompt(parents).text));
+
+  // The examples read back without the header.
+  const auto back = parse_prompt_examples(p.text);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].metrics.num_params == 410);
+  CHECK(back[0].code + "\n" == kTiny);
+  const auto header = parse_task_header(p.text);
+  REQUIRE(header);
+  CHECK(header->description == "Tiny images");
+  CHECK(header->input_shape == std::vector<std::int64_t>{3, 8, 8});
+  CHECK(header->classes == 4);
+}

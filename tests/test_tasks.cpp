@@ -131,7 +131,7 @@ TEST_CASE("run settings: the task's defaults, its preset, then each layer", "[ta
   CHECK_THROWS_WITH(engine::resolve_run_settings("mnist1d", "huge", {}, {}), "unknown preset 'huge' (quick, paper)");
 }
 
-TEST_CASE("--lm: one parser for all four kinds, only local:DIR prompt-tunes", "[tasks]") {
+TEST_CASE("LM specs: one parser for all four kinds, only local:DIR prompt-tunes", "[tasks]") {
   using Kind = codegen::LmSpec::Kind;
   CHECK(codegen::parse_lm_spec("mutate").kind == Kind::mutate);
   CHECK(codegen::parse_lm_spec("replay:a.jsonl").arg == "a.jsonl");

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -46,6 +47,20 @@ void TaskFlags::add_to(CLI::App* cmd, const std::string& default_task, bool with
     }
 }
 
+namespace {
+// "task mnist1d" or "the clrs:ALGORITHM tasks": the tasks that take a flag, named as --task spells them.
+std::string owners(const std::string& flag) {
+  std::vector<std::string> usages;
+  for (const tasks::Task* t : tasks::all_tasks())
+    for (const auto& f : t->options())
+      if (f.flag == flag) usages.push_back(t->usage());
+  std::string names;
+  for (const auto& u : usages) names += (names.empty() ? "" : ", ") + u;
+  const bool family = usages.size() == 1 && usages[0].find(':') != std::string::npos;
+  return family ? "the " + names + " tasks" : (usages.size() == 1 ? "task " : "tasks ") + names;
+}
+}  // namespace
+
 bool TaskFlags::any_given() const {
   for (const auto& [flag, option] : option_)
     if (option->count()) return true;
@@ -59,7 +74,7 @@ nlohmann::json TaskFlags::given(const tasks::TaskConfig& task) const {
     const auto& fields = task.task->options();
     auto f = std::find_if(fields.begin(), fields.end(),
                           [&, flag = flag](const tasks::OptionField& x) { return x.flag == flag; });
-    if (f == fields.end()) throw UsageError(flag + " is not a setting of task " + task.name);
+    if (f == fields.end()) throw UsageError(flag + " is a setting of " + owners(flag) + ", not " + task.name);
     table[f->key] = as_usage([&] { return tasks::parse_option_text(*f, text_.at(flag)); });
   }
   return table;

@@ -4,6 +4,7 @@
 #include "mutate_lm.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -61,6 +62,7 @@ enum class LayerType { conv, linear, gru, lstm, rnn, batchnorm, dropout };
 struct Layer {
   std::string name;
   LayerType type = LayerType::linear;
+  int dims = 1;         // conv, batchnorm: 1 (Conv1d, BatchNorm1d) or 2 (Conv2d, BatchNorm2d)
   int in = 0, out = 0;  // channels, features or hidden size
   int kernel = 1, stride = 1, pad = 0, dilation = 1;
   bool same = false;  // padding(torch::kSame)
@@ -78,6 +80,7 @@ struct Op {
   Layer layer;            // OpType::layer
   std::string name;       // activation name, or "avg"/"max" for pools
   int k = 2, s = 2, p = 0;  // pools
+  int dims = 1;           // pools: 1 ([B, C, L]) or 2 ([B, C, H, W])
   int dim = 1;            // unsqueeze / mean
   std::vector<Op> body;   // residual: x = x + body(x)
 };
@@ -98,19 +101,58 @@ bool is_rnn(LayerType t) { return t == LayerType::gru || t == LayerType::lstm ||
 
 
 
-// [B, F] (flat), [B, C, L] (chan, what Conv1d takes) or [B, L, F] (seq,
-// batch-first, what the recurrent layers take).
+// [B, F] (flat), [B, C, L] (chan, what Conv1d takes), [B, L, F] (seq,
+// batch-first, what the recurrent layers take), [B, C, H, W] (image, what
+// Conv2d takes), or an input of any other rank (other: c values a sample,
+// which only flatten(1) takes).
 struct Shape {
-  enum Kind { flat, chan, seq } kind = flat;
+  enum Kind { flat, chan, seq, image, other } kind = flat;
   int c = 40;  // features / channels
-  int l = 1;   // length (chan, seq)
-  bool operator==(const Shape& o) const { return kind == o.kind && c == o.c && (kind == flat || l == o.l); }
+  int l = 1;   // length (chan, seq), height (image)
+  int w = 1;   // width (image)
+  bool operator==(const Shape& o) const {
+    return kind == o.kind && c == o.c && (kind == flat || kind == other || l == o.l) && (kind != image || w == o.w);
+  }
 };
 
 std::string shape_comment(const Shape& s) {
   if (s.kind == Shape::flat) return "[B, " + std::to_string(s.c) + "]";
   if (s.kind == Shape::chan) return "[B, " + std::to_string(s.c) + ", " + std::to_string(s.l) + "]";
+  if (s.kind == Shape::image)
+    return "[B, " + std::to_string(s.c) + ", " + std::to_string(s.l) + ", " + std::to_string(s.w) + "]";
+  if (s.kind == Shape::other) return "[B, ...]";
   return "[B, " + std::to_string(s.l) + ", " + std::to_string(s.c) + "]";
+}
+
+// What the task feeds and expects: without a task header, MNIST-1D's
+// [B, 40] -> [B, 10].
+struct Io {
+  Shape input;
+  int classes = 10;
+  bool header = false;
+  Shape output() const { return Shape{Shape::flat, classes, 1}; }
+};
+
+// A header's shape read as the operator's kinds. Sizes it cannot hold make an
+// input nothing takes, so such parents get the text-level edit.
+Io io_of(const std::optional<TaskHeader>& header) {
+  Io io;
+  if (!header) return io;
+  io.header = true;
+  const auto& d = header->input_shape;
+  std::int64_t n = 1;
+  bool fits = header->classes >= 1 && header->classes <= INT_MAX && !d.empty();
+  for (auto v : d) {
+    if (v < 1 || v > INT_MAX || n > INT_MAX / v) fits = false;
+    else n *= v;
+  }
+  io.classes = fits ? static_cast<int>(header->classes) : 0;
+  if (!fits) io.input = {Shape::other, 0, 1};
+  else if (d.size() == 1) io.input = {Shape::flat, static_cast<int>(d[0]), 1};
+  else if (d.size() == 2) io.input = {Shape::chan, static_cast<int>(d[0]), static_cast<int>(d[1])};
+  else if (d.size() == 3) io.input = {Shape::image, static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2])};
+  else io.input = {Shape::other, static_cast<int>(n), 1};
+  return io;
 }
 
 Layer* last_sized_layer(Ops& ops) {
@@ -132,17 +174,23 @@ bool derive(Ops& ops, Shape& s, std::int64_t& params) {
         Layer& y = op.layer;
         switch (y.type) {
           case LayerType::conv: {
-            if (s.kind != Shape::chan || y.kernel < 1 || y.stride < 1 || y.pad < 0) return false;
+            if (s.kind != (y.dims == 2 ? Shape::image : Shape::chan) || y.kernel < 1 || y.stride < 1 || y.pad < 0)
+              return false;
             y.in = s.c;
             if (y.same) {
               if (y.stride != 1) return false;
             } else {
-              const int span = s.l + 2 * y.pad - y.dilation * (y.kernel - 1) - 1;
-              if (span < 0) return false;
-              s.l = span / y.stride + 1;
+              // Square kernels, strides and paddings: H and W go the same way.
+              const auto out_len = [&](int& len) {
+                const int span = len + 2 * y.pad - y.dilation * (y.kernel - 1) - 1;
+                if (span < 0) return false;
+                len = span / y.stride + 1;
+                return true;
+              };
+              if (!out_len(s.l) || (y.dims == 2 && !out_len(s.w))) return false;
             }
             s.c = y.out;
-            params += std::int64_t(y.in) * y.out * y.kernel + (y.bias ? y.out : 0);
+            params += std::int64_t(y.in) * y.out * y.kernel * (y.dims == 2 ? y.kernel : 1) + (y.bias ? y.out : 0);
             break;
           }
           case LayerType::linear:
@@ -168,22 +216,25 @@ bool derive(Ops& ops, Shape& s, std::int64_t& params) {
             break;
           }
           case LayerType::batchnorm:
-            if (s.kind == Shape::seq) return false;
+            if (y.dims == 2 ? s.kind != Shape::image : s.kind != Shape::flat && s.kind != Shape::chan) return false;
             y.in = y.out = s.c;
             params += 2 * std::int64_t(s.c);
             break;
           case LayerType::dropout:
             break;
         }
-        if (s.c < 1 || s.l < 1) return false;
+        if (s.c < 1 || s.l < 1 || s.w < 1) return false;
         break;
       }
       case OpType::act:
         break;
       case OpType::pool:
-        if (s.kind != Shape::chan || op.k < 1 || op.s < 1 || op.p < 0 || 2 * op.p > op.k) return false;
-        if (s.l + 2 * op.p < op.k) return false;
+        if (s.kind != (op.dims == 2 ? Shape::image : Shape::chan) || op.k < 1 || op.s < 1 || op.p < 0 ||
+            2 * op.p > op.k)
+          return false;
+        if (s.l + 2 * op.p < op.k || (op.dims == 2 && s.w + 2 * op.p < op.k)) return false;
         s.l = (s.l + 2 * op.p - op.k) / op.s + 1;
+        if (op.dims == 2) s.w = (s.w + 2 * op.p - op.k) / op.s + 1;
         break;
       case OpType::unsqueeze:
         if (s.kind != Shape::flat) return false;
@@ -191,7 +242,16 @@ bool derive(Ops& ops, Shape& s, std::int64_t& params) {
         else s = {Shape::seq, 1, s.c};
         break;
       case OpType::flatten:
-        if (s.kind != Shape::flat) s = {Shape::flat, s.c * s.l, 1};
+        if (s.kind == Shape::other) {
+          if (s.c < 1) return false;
+          s = {Shape::flat, s.c, 1};
+        } else if (s.kind == Shape::image) {
+          const std::int64_t n = std::int64_t(s.c) * s.l * s.w;
+          if (n > INT_MAX) return false;
+          s = {Shape::flat, static_cast<int>(n), 1};
+        } else if (s.kind != Shape::flat) {
+          s = {Shape::flat, s.c * s.l, 1};
+        }
         break;
       case OpType::transpose:
         if (s.kind == Shape::chan) s.kind = Shape::seq;
@@ -199,7 +259,7 @@ bool derive(Ops& ops, Shape& s, std::int64_t& params) {
         else return false;
         break;
       case OpType::mean: {
-        if (s.kind == Shape::flat) return false;
+        if (s.kind != Shape::chan && s.kind != Shape::seq) return false;
         const bool over_last = op.dim == 2;
         // chan [B,C,L]: mean(2) leaves C; seq [B,L,F]: mean(1) leaves F.
         const bool keeps_c = (s.kind == Shape::chan) == over_last;
@@ -237,11 +297,27 @@ Node parse_expr(const std::string& s) {
 
 int as_int(const Node& n) {
   if (n.kind == Node::braces && n.args.size() == 1) return as_int(n.args[0]);
+  // Sizes written as products, as in `Linear(32 * 3 * 3, 4)`.
+  if (n.kind == Node::binop && n.text == "*" && n.args.size() == 2) {
+    const long long v = static_cast<long long>(as_int(n.args[0])) * as_int(n.args[1]);
+    if (v > INT_MAX || v < INT_MIN) throw ParseError{};
+    return static_cast<int>(v);
+  }
   if (n.kind != Node::num) throw ParseError{};
   std::size_t used = 0;
   const int v = std::stoi(n.text, &used);
   if (used != n.text.size()) throw ParseError{};
   return v;
+}
+
+// A 2-d size: one int, or `{a, a}` (the operator keeps kernels square).
+int as_square(const Node& n) {
+  if (n.kind == Node::braces && n.args.size() == 2) {
+    const int a = as_int(n.args[0]);
+    if (as_int(n.args[1]) != a) throw ParseError{};
+    return a;
+  }
+  return as_int(n);
 }
 
 bool as_bool(const Node& n) {
@@ -287,19 +363,21 @@ Layer parse_layer(const std::string& var, const Node& ctor) {
     if (a.size() != 1) throw ParseError{};
     return a[0];
   };
-  if (type == "Conv1d") {
+  if (type == "Conv1d" || type == "Conv2d") {
     y.type = LayerType::conv;
+    y.dims = type == "Conv2d" ? 2 : 1;
+    const auto size = y.dims == 2 ? as_square : as_int;
     if (args.size() != 3) throw ParseError{};
-    y.in = as_int(args[0]), y.out = as_int(args[1]), y.kernel = as_int(args[2]);
+    y.in = as_int(args[0]), y.out = as_int(args[1]), y.kernel = size(args[2]);
     for (const auto& [m, a] : setters) {
-      if (m == "stride") y.stride = as_int(one(a));
-      else if (m == "dilation") y.dilation = as_int(one(a));
+      if (m == "stride") y.stride = size(one(a));
+      else if (m == "dilation") y.dilation = size(one(a));
       else if (m == "bias") y.bias = as_bool(one(a));
       else if (m == "padding") {
         const Node& p = one(a);
         if (p.kind == Node::name && strip_ns(p.text) == "kSame") y.same = true;
         else if (p.kind == Node::name && strip_ns(p.text) == "kValid") y.pad = 0;
-        else y.pad = as_int(p);
+        else y.pad = size(p);
       } else if (m == "groups" && as_int(one(a)) == 1) {
       } else {
         throw ParseError{};
@@ -325,8 +403,9 @@ Layer parse_layer(const std::string& var, const Node& ctor) {
       else throw ParseError{};
     }
     if (!batch_first || y.num_layers < 1) throw ParseError{};
-  } else if (type == "BatchNorm1d") {
+  } else if (type == "BatchNorm1d" || type == "BatchNorm2d") {
     y.type = LayerType::batchnorm;
+    y.dims = type == "BatchNorm2d" ? 2 : 1;
     if (args.size() != 1 || !setters.empty()) throw ParseError{};
     y.in = y.out = as_int(args[0]);
   } else if (type == "Dropout") {
@@ -381,14 +460,17 @@ void to_chain(const Node& n, ParseContext& ctx, std::string& base, Ops& ops) {
         ops.push_back(op);
         return;
       }
-      if ((f == "avg_pool1d" || f == "max_pool1d") && n.args.size() >= 2 && n.args.size() <= 4) {
+      if ((f == "avg_pool1d" || f == "max_pool1d" || f == "avg_pool2d" || f == "max_pool2d") && n.args.size() >= 2 &&
+          n.args.size() <= 4) {
         to_chain(n.args[0], ctx, base, ops);
         Op op;
         op.type = OpType::pool;
-        op.name = f == "avg_pool1d" ? "avg" : "max";
-        op.k = as_int(n.args[1]);
-        op.s = n.args.size() >= 3 ? as_int(n.args[2]) : op.k;
-        op.p = n.args.size() >= 4 ? as_int(n.args[3]) : 0;
+        op.name = f.substr(0, 3);
+        op.dims = f.compare(f.size() - 2, 2, "2d") == 0 ? 2 : 1;
+        const auto size = op.dims == 2 ? as_square : as_int;
+        op.k = size(n.args[1]);
+        op.s = n.args.size() >= 3 ? size(n.args[2]) : op.k;
+        op.p = n.args.size() >= 4 ? size(n.args[3]) : 0;
         ops.push_back(op);
         return;
       }
@@ -569,7 +651,7 @@ const std::regex& opening_regex() {
 }
 
 // Parses one program; nullopt when it is outside what the operator understands.
-std::optional<Ops> parse_program(const std::string& code) {
+std::optional<Ops> parse_program(const std::string& code, const Io& io) {
   try {
     const auto whole = struct_body(code, opening_regex());
     if (!whole) return std::nullopt;
@@ -659,9 +741,9 @@ std::optional<Ops> parse_program(const std::string& code) {
     }
     if (!returned || ops.empty()) return std::nullopt;
     // Layers that forward never reaches are dropped (they add nothing).
-    Shape s;
+    Shape s = io.input;
     std::int64_t params = 0;
-    if (!derive(ops, s, params) || !(s == Shape{Shape::flat, 10, 1})) return std::nullopt;
+    if (!derive(ops, s, params) || !(s == io.output())) return std::nullopt;
     return ops;
   } catch (const ParseError&) {
     return std::nullopt;
@@ -678,31 +760,31 @@ void collect_layers(const Ops& ops, std::vector<const Layer*>& out) {
   }
 }
 
-const char* type_name(LayerType t) {
-  switch (t) {
-    case LayerType::conv: return "Conv1d";
+const char* type_name(const Layer& y) {
+  switch (y.type) {
+    case LayerType::conv: return y.dims == 2 ? "Conv2d" : "Conv1d";
     case LayerType::linear: return "Linear";
     case LayerType::gru: return "GRU";
     case LayerType::lstm: return "LSTM";
     case LayerType::rnn: return "RNN";
-    case LayerType::batchnorm: return "BatchNorm1d";
+    case LayerType::batchnorm: return y.dims == 2 ? "BatchNorm2d" : "BatchNorm1d";
     case LayerType::dropout: return "Dropout";
   }
   return "?";
 }
 
 std::string ctor_text(const Layer& y) {
-  const std::string t = type_name(y.type);
+  const std::string t = type_name(y);
   const std::string io = std::to_string(y.in) + ", " + std::to_string(y.out);
   switch (y.type) {
     case LayerType::conv: {
-      std::string o = "torch::nn::Conv1dOptions(" + io + ", " + std::to_string(y.kernel) + ")";
+      std::string o = "torch::nn::" + t + "Options(" + io + ", " + std::to_string(y.kernel) + ")";
       if (y.stride != 1) o += ".stride(" + std::to_string(y.stride) + ")";
       if (y.same) o += ".padding(torch::kSame)";
       else if (y.pad != 0) o += ".padding(" + std::to_string(y.pad) + ")";
       if (y.dilation != 1) o += ".dilation(" + std::to_string(y.dilation) + ")";
       if (!y.bias) o += ".bias(false)";
-      return "torch::nn::Conv1d(" + o + ")";
+      return "torch::nn::" + t + "(" + o + ")";
     }
     case LayerType::linear:
       if (y.bias) return "torch::nn::Linear(" + io + ")";
@@ -716,7 +798,7 @@ std::string ctor_text(const Layer& y) {
       return "torch::nn::" + t + "(" + o + ")";
     }
     case LayerType::batchnorm:
-      return "torch::nn::BatchNorm1d(" + std::to_string(y.out) + ")";
+      return "torch::nn::" + t + "(" + std::to_string(y.out) + ")";
     case LayerType::dropout:
       return "torch::nn::Dropout(" + y.dropout_p + ")";
   }
@@ -730,7 +812,8 @@ std::string apply_text(const Op& op, const std::string& e) {
       return op.layer.name + "(" + e + ")";
     case OpType::act: return "torch::" + op.name + "(" + e + ")";
     case OpType::pool: {
-      std::string t = "torch::" + op.name + "_pool1d(" + e + ", " + std::to_string(op.k) + ", " + std::to_string(op.s);
+      std::string t = "torch::" + op.name + (op.dims == 2 ? "_pool2d(" : "_pool1d(") + e + ", " + std::to_string(op.k) +
+                      ", " + std::to_string(op.s);
       if (op.p != 0) t += ", " + std::to_string(op.p);
       return t + ")";
     }
@@ -748,8 +831,8 @@ std::string apply_text(const Op& op, const std::string& e) {
 }
 
 // The child's text after the opening line, through `};`. The ops must derive.
-std::string print_program(Ops ops) {
-  Shape s;
+std::string print_program(Ops ops, const Io& io) {
+  Shape s = io.input;
   std::int64_t params = 0;
   derive(ops, s, params);
   std::vector<const Layer*> layers;
@@ -757,14 +840,14 @@ std::string print_program(Ops ops) {
 
   std::string out = "\n";
   // Declarations, one line per module type in order of first use.
-  std::vector<LayerType> types;
+  std::vector<std::string> types;
   for (const auto* y : layers)
-    if (std::find(types.begin(), types.end(), y->type) == types.end()) types.push_back(y->type);
-  for (LayerType t : types) {
-    out += std::string("  torch::nn::") + type_name(t) + " ";
+    if (std::find(types.begin(), types.end(), type_name(*y)) == types.end()) types.push_back(type_name(*y));
+  for (const auto& t : types) {
+    out += "  torch::nn::" + t + " ";
     bool first = true;
     for (const auto* y : layers) {
-      if (y->type != t) continue;
+      if (type_name(*y) != t) continue;
       out += (first ? "" : ", ") + y->name + "{nullptr}";
       first = false;
     }
@@ -777,7 +860,7 @@ std::string print_program(Ops ops) {
   }
   out += "  }\n\n  torch::Tensor forward(torch::Tensor x) {\n";
 
-  Shape shape;
+  Shape shape = io.input;
   std::string e = "x";
   bool heavy = false;  // the pending expression already applies a layer or pool
   auto flush = [&] {
@@ -807,19 +890,20 @@ std::string print_program(Ops ops) {
 struct Context {
   Rng& rng;
   const Ops* other = nullptr;  // the other parent, when it differs
+  const Io& io;
 };
 
-std::int64_t count_params(Ops ops, bool* ok = nullptr) {
-  Shape s;
+std::int64_t count_params(Ops ops, const Io& io, bool* ok = nullptr) {
+  Shape s = io.input;
   std::int64_t params = 0;
-  const bool good = derive(ops, s, params) && s == Shape{Shape::flat, 10, 1};
+  const bool good = derive(ops, s, params) && s == io.output();
   if (ok) *ok = good;
   return good ? params : -1;
 }
 
-bool valid(const Ops& ops) {
+bool valid(const Ops& ops, const Io& io) {
   bool ok = false;
-  count_params(ops, &ok);
+  count_params(ops, io, &ok);
   return ok;
 }
 
@@ -881,9 +965,9 @@ void rename_clashes(Ops& ops, std::set<std::string>& taken) {
 }
 
 // Shape entering top-level op i (i == size: the output); nullopt if invalid.
-std::optional<Shape> shape_at(Ops ops, std::size_t i) {
+std::optional<Shape> shape_at(Ops ops, std::size_t i, const Io& io) {
   ops.resize(i);
-  Shape s;
+  Shape s = io.input;
   std::int64_t p = 0;
   if (!derive(ops, s, p)) return std::nullopt;
   return s;
@@ -1023,7 +1107,7 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
   for (std::size_t i = 0; i <= static_cast<std::size_t>(fin); ++i)
     if (ops[i].type != OpType::act) at.push_back(i);
   const std::size_t i = c.rng.pick(at);
-  const auto s = shape_at(ops, i);
+  const auto s = shape_at(ops, i, c.io);
   if (!s) return std::nullopt;
   std::set<std::string> taken = names_of(ops);
   Ops ins;
@@ -1211,8 +1295,8 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
     const std::size_t i = static_cast<std::size_t>(c.rng.uniform(0, fa));
     const std::size_t j = static_cast<std::size_t>(c.rng.uniform(0, fb));
     if ((i < ops.size() && ops[i].type == OpType::act) || b[j].type == OpType::act) return std::nullopt;
-    const auto sa = shape_at(ops, i);
-    const auto sb = shape_at(b, j);
+    const auto sa = shape_at(ops, i, c.io);
+    const auto sb = shape_at(b, j, c.io);
     if (!sa || !sb) return std::nullopt;
     Ops tail(b.begin() + static_cast<std::ptrdiff_t>(j), b.end());
     Ops child(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(i));
@@ -1241,13 +1325,13 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
       units.push_back(j);
   if (units.empty()) return std::nullopt;
   const std::size_t j = c.rng.pick(units);
-  const auto sb = shape_at(b, j);
+  const auto sb = shape_at(b, j, c.io);
   if (!sb) return std::nullopt;
   std::vector<std::size_t> at;
   const int fin = final_layer(ops);
   for (std::size_t i = 0; i <= static_cast<std::size_t>(std::max(fin, 0)); ++i) {
     if (i < ops.size() && ops[i].type == OpType::act) continue;
-    const auto sa = shape_at(ops, i);
+    const auto sa = shape_at(ops, i, c.io);
     if (sa && sa->kind == sb->kind && (b[j].type != OpType::residual || sa->c >= 4)) at.push_back(i);
   }
   if (at.empty()) return std::nullopt;
@@ -1261,8 +1345,8 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
 // Drops what edits leave behind that does nothing: a flatten of a flat
 // tensor, an unsqueeze undone by a flatten, two transposes in a row, an
 // activation right after another. The ops must derive.
-void simplify(Ops& ops) {
-  Shape s;
+void simplify(Ops& ops, const Io& io) {
+  Shape s = io.input;
   std::int64_t params = 0;
   Ops out;
   for (std::size_t i = 0; i < ops.size(); ++i) {

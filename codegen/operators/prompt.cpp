@@ -41,9 +41,45 @@ std::string metrics_block(const Metrics& metrics) {
          three_decimals(metrics.val_accuracy) + "'}\n*/\n";
 }
 
-Prompt make_few_shot_prompt(const std::vector<PromptExample>& parents, const std::string& opening) {
+std::string task_header_text(const TaskHeader& header) {
+  std::string description = header.description;
+  std::replace(description.begin(), description.end(), '\n', ' ');
+  std::replace(description.begin(), description.end(), '\r', ' ');
+  // Removing one "*/" can join a new one ("**//"): until none is left.
+  for (std::size_t at; (at = description.find("*/")) != std::string::npos;) description.erase(at, 2);
+  std::string shape = "[B";
+  for (const auto d : header.input_shape) shape += ", " + std::to_string(d);
+  shape += "]";
+  const std::string classes = std::to_string(header.classes);
+  return "/* Task:" + (description.empty() ? "" : " " + description) + "\nInput: x " + shape +
+         " float32. Output: [B, " + classes + "] logits (" + classes + " classes). */\n\n";
+}
+
+std::optional<TaskHeader> parse_task_header(const std::string& prompt) {
+  static const std::regex header(
+      R"(/\* Task:( [^\n]*)?\nInput: x \[B((?:, -?[0-9]+)*)\] float32\. Output: \[B, (-?[0-9]+)\] logits \((-?[0-9]+) classes\)\. \*/\n\n)");
+  std::smatch m;
+  if (!std::regex_search(prompt, m, header, std::regex_constants::match_continuous)) return std::nullopt;
+  try {
+    TaskHeader h;
+    if (m[1].matched) h.description = m[1].str().substr(1);
+    static const std::regex dim(R"(-?[0-9]+)");
+    const std::string dims = m[2].str();
+    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), dim); it != std::sregex_iterator(); ++it)
+      h.input_shape.push_back(std::stoll(it->str()));
+    h.classes = std::stoll(m[3].str());
+    if (std::stoll(m[4].str()) != h.classes) return std::nullopt;
+    return h;
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
+Prompt make_few_shot_prompt(const std::vector<PromptExample>& parents, const std::string& opening,
+                            const std::optional<TaskHeader>& header) {
   Prompt prompt;
   prompt.target = target_metrics(parents);
+  if (header) prompt.text = task_header_text(*header);
   for (const auto& parent : parents) prompt.text += metrics_block(parent.metrics) + trim_right(parent.code) + "\n\n";
   prompt.text += metrics_block(prompt.target) + opening;
   return prompt;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,17 +32,36 @@ Metrics target_metrics(const std::vector<PromptExample>& parents);
 // "/* Metrics:\n{'num_params': '5210', 'val_accuracy': '0.944'}\n*/\n"
 std::string metrics_block(const Metrics& metrics);
 
+// What the prompt tells the LM about a task's data (user tasks only: the
+// paper's tasks have none, so their prompts stay the paper's).
+struct TaskHeader {
+  std::string description;                // one line
+  std::vector<std::int64_t> input_shape;  // per sample, without the batch dim, e.g. {3, 8, 8}
+  std::int64_t classes = 0;
+};
+
+// "/* Task: DESCRIPTION\nInput: x [B, 3, 8, 8] float32. Output: [B, 4] logits (4 classes). */\n\n",
+// the description with newlines turned to spaces and any "*/" removed (an
+// empty one gives "/* Task:\n...").
+std::string task_header_text(const TaskHeader& header);
+
+// The header at the start of `prompt`, if it has one (the exact inverse of
+// task_header_text for shape and classes).
+std::optional<TaskHeader> parse_task_header(const std::string& prompt);
+
 struct Prompt {
   std::string text;
   Metrics target;
 };
 
-// k parent examples, each followed by a blank line, then the target block and
-// `opening`.
-Prompt make_few_shot_prompt(const std::vector<PromptExample>& parents, const std::string& opening = kModelOpening);
+// The task header when there is one, then k parent examples, each followed by
+// a blank line, then the target block and `opening`.
+Prompt make_few_shot_prompt(const std::vector<PromptExample>& parents, const std::string& opening = kModelOpening,
+                            const std::optional<TaskHeader>& header = std::nullopt);
 
 // The examples written into a prompt, read back (used by code-level operators
-// that need the parents' code). The trailing target block is not an example.
+// that need the parents' code). The trailing target block is not an example,
+// nor is the task header.
 std::vector<PromptExample> parse_prompt_examples(const std::string& prompt);
 
 }  // namespace evoprompt::codegen
