@@ -54,12 +54,21 @@ Individual to_individual(const ChildRecord& c) {
   return {c.id, c.name, c.source, c.params_used, c.val_acc, c.fitness};
 }
 
+namespace {
+std::optional<codegen::TaskHeader> header_of(const Evaluator& evaluator) {
+  const auto d = evaluator.data_description();
+  if (!d) return std::nullopt;
+  return codegen::TaskHeader{d->text, d->input_shape, d->classes};
+}
+}  // namespace
+
 Evolution::Evolution(EvolutionConfig config, Journal& journal, codegen::LanguageModel& lm, Evaluator& evaluator,
                      std::vector<SeedProgram> seeds, ProgressSink progress, const std::atomic<bool>* stop)
     : config_(std::move(config)),
       journal_(journal),
       lm_(lm),
       evaluator_(evaluator),
+      header_(header_of(evaluator)),
       seeds_(std::move(seeds)),
       progress_(std::move(progress)),
       stop_(stop) {
@@ -213,7 +222,7 @@ const PromptRecord& Evolution::prompt_for(int t, int index, const std::vector<In
   if (repair_of == 0) {
     std::vector<codegen::PromptExample> parents;
     for (const auto& x : examples) parents.push_back(as_example(x));
-    const codegen::Prompt prompt = codegen::make_few_shot_prompt(parents, evaluator_.opening());
+    const codegen::Prompt prompt = codegen::make_few_shot_prompt(parents, evaluator_.opening(), header_);
     p.text = prompt.text;
     p.parent_ids = ids_of(examples);
     p.target_params = prompt.target.num_params;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "journal.hpp"
 #include "language_model.hpp"
 #include "population.hpp"
+#include "prompt.hpp"
 
 namespace evoprompt::engine {
 
@@ -76,6 +78,7 @@ class Evolution {
   Journal& journal_;
   codegen::LanguageModel& lm_;
   Evaluator& evaluator_;
+  std::optional<codegen::TaskHeader> header_;  // at the top of every prompt; none for the paper's tasks
   std::vector<SeedProgram> seeds_;
   ProgressSink progress_;
   const std::atomic<bool>* stop_;

@@ -127,7 +127,7 @@ RunEnd Run::run(ProgressSink progress, const std::atomic<bool>* stop) {
     st.pool->on_state_change(record);
   }
   std::vector<SeedProgram> seeds;
-  for (const auto& seed : st.settings.task.task->seeds())
+  for (const auto& seed : st.settings.task.task->seeds(st.settings.task.options))
     if (seed.first_parent) seeds.push_back({seed.name, seed.source});
   Evolution evolution(st.settings.evolution, journal, *st.lm, *st.evaluator, std::move(seeds), std::move(progress),
                       stop);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ struct EvaluationInterrupted : std::runtime_error {
   EvaluationInterrupted() : std::runtime_error("interrupted") {}
 };
 
+// What prompts tell the LM about a user's data (the paper's tasks have none:
+// their prompts stay the paper's).
+struct DataDescription {
+  std::string text;                       // one line, e.g. "handwritten digits, 8x8"
+  std::vector<std::int64_t> input_shape;  // per row, e.g. {1, 8, 8}
+  std::int64_t classes = 0;
+};
+
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
@@ -67,6 +76,8 @@ class Evaluator {
   virtual std::string fingerprint(const std::string& source) = 0;
   // The line children complete, e.g. "struct Model : torch::nn::Module {".
   virtual std::string opening() const = 0;
+  // For the prompts' header; none for the paper's tasks.
+  virtual std::optional<DataDescription> data_description() const { return std::nullopt; }
   // Settings that decide scores, for the journal (JSON text).
   virtual std::string describe() const = 0;
 };

@@ -46,8 +46,8 @@ void init_recurrent(torch::nn::Module& m, std::int64_t gates) {
 
 }  // namespace
 
-ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes,
-                        torch::Device device) {
+ParamCount count_params(const ModelInstance& model, const std::vector<std::int64_t>& input_shape,
+                        std::int64_t num_classes, torch::Device device) {
   ParamCount count;
   model.module->to(device);
   std::vector<torch::Tensor> trainable;
@@ -56,11 +56,13 @@ ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std:
     if (p.requires_grad()) trainable.push_back(p);
   }
   torch::AutoGradMode grad_on(true);
-  const auto x = torch::randn({2, input_len}, torch::TensorOptions().device(device));
+  std::vector<std::int64_t> batch_shape{2};
+  batch_shape.insert(batch_shape.end(), input_shape.begin(), input_shape.end());
+  const auto x = torch::randn(batch_shape, torch::TensorOptions().device(device));
   const auto out = model.forward(x);
   if (!out.defined() || out.dim() != 2 || out.size(0) != 2 || out.size(1) != num_classes)
     throw std::runtime_error("forward returned " + (out.defined() ? shape_string(out) : "nothing") +
-                             " for input [2, " + std::to_string(input_len) + "], expected [2, " +
+                             " for input " + shape_string(x) + ", expected [2, " +
                              std::to_string(num_classes) + "]");
   if (!out.requires_grad() || trainable.empty()) return count;
   const auto grads = torch::autograd::grad({out.sum()}, trainable, {}, /*retain_graph=*/false,

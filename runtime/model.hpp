@@ -24,14 +24,19 @@ struct ParamCount {
   std::int64_t total = 0;  // every registered parameter, trainable or frozen
 };
 
-// Runs one forward/backward on a [2, input_len] batch on `device` (the
+// Runs one forward/backward on a [2, ...input_shape] batch on `device` (the
 // training device: a child that makes tensors without naming a device fails
 // here, as it would in training) to see which trainable parameters forward
 // reaches. A registered but unused module counts 0, a module called twice
 // counts once. Also checks the [B, num_classes] output. Throws
 // std::runtime_error when forward fails or returns the wrong shape.
-ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes,
-                        torch::Device device = torch::kCPU);
+ParamCount count_params(const ModelInstance& model, const std::vector<std::int64_t>& input_shape,
+                        std::int64_t num_classes, torch::Device device = torch::kCPU);
+// For [B, input_len] inputs.
+inline ParamCount count_params(const ModelInstance& model, std::int64_t input_len, std::int64_t num_classes,
+                               torch::Device device = torch::kCPU) {
+  return count_params(model, std::vector<std::int64_t>{input_len}, num_classes, device);
+}
 
 enum class InitScheme {
   flax,   // Flax defaults: LeCun-normal (truncated) kernels, zero biases

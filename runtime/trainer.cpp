@@ -64,7 +64,7 @@ class BatchOrder {
 ClassificationData make_classification_data(const Mnist1d& data, const HoldoutSplit& split,
                                             torch::Device device) {
   ClassificationData d;
-  d.input_len = data.seq_len;
+  d.input_shape = {data.seq_len};
   d.num_classes = kMnist1dClasses;
   d.x_train = rows_to_tensor(data.x, split.train, data.seq_len).to(device);
   d.y_train = labels_to_tensor(data.y, split.train).to(device);
@@ -101,7 +101,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
 
   // Count on an instance of its own, so that counting neither consumes the
   // training run's random numbers nor touches its state (BatchNorm statistics).
-  result.params = count_params(factory(), data.input_len, data.num_classes, options.device);
+  result.params = count_params(factory(), data.input_shape, data.num_classes, options.device);
 
   torch::manual_seed(options.seed);
   ModelInstance model = factory();
@@ -112,7 +112,9 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   FlatAdamW optimizer(model.module->parameters(), options.adamw);
   BatchOrder order(data.x_train.size(0), batch, options.device);
 
-  auto xb = torch::empty({batch, data.input_len}, data.x_train.options());
+  std::vector<std::int64_t> batch_shape{batch};
+  batch_shape.insert(batch_shape.end(), data.input_shape.begin(), data.input_shape.end());
+  auto xb = torch::empty(batch_shape, data.x_train.options());
   auto yb = torch::empty({batch}, data.y_train.options());
   torch::Tensor loss;
   double train_s = 0.0;

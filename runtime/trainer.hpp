@@ -15,7 +15,7 @@ namespace evoprompt {
 // Float32 inputs and int64 labels on the training device.
 struct ClassificationData {
   torch::Tensor x_train, y_train, x_val, y_val, x_test, y_test;
-  std::int64_t input_len = 0;
+  std::vector<std::int64_t> input_shape;  // per row, e.g. {40}
   std::int64_t num_classes = 0;
 };
 

@@ -485,6 +485,10 @@ std::string WorkerPool::fingerprint(const std::string& source) { return jit::tok
 
 std::string WorkerPool::opening() const { return options_.task.task->contract().opening; }
 
+std::optional<DataDescription> WorkerPool::data_description() const {
+  return options_.task.task->data_description(options_.task.options);
+}
+
 std::string WorkerPool::describe() const {
   nlohmann::json d = nlohmann::json::parse(describe_.empty() ? "{}" : describe_);
   d["workers"] = options_.workers;

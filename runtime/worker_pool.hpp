@@ -74,6 +74,7 @@ class WorkerPool : public Evaluator {
                      const std::atomic<bool>* stop = nullptr) override;
   std::string fingerprint(const std::string& source) override;
   std::string opening() const override;
+  std::optional<DataDescription> data_description() const override;
   std::string describe() const override;
 
   std::vector<WorkerState> states() const;

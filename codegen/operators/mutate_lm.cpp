@@ -150,7 +150,8 @@ Io io_of(const std::optional<TaskHeader>& header) {
   if (!fits) io.input = {Shape::other, 0, 1};
   else if (d.size() == 1) io.input = {Shape::flat, static_cast<int>(d[0]), 1};
   else if (d.size() == 2) io.input = {Shape::chan, static_cast<int>(d[0]), static_cast<int>(d[1])};
-  else if (d.size() == 3) io.input = {Shape::image, static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2])};
+  else if (d.size() == 3)
+    io.input = {Shape::image, static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2])};
   else io.input = {Shape::other, static_cast<int>(n), 1};
   return io;
 }
@@ -999,9 +1000,11 @@ std::optional<Edit> edit_width(Ops& ops, Context& c) {
   static const std::vector<double> factors = {0.5, 0.6, 0.7, 0.8, 1.25, 1.5, 2.0};
   static const std::vector<double> weights = {2, 2, 2, 1.5, 1.5, 1, 0.5};
   const double f = factors[c.rng.weighted(weights)];
-  // Hidden layers narrower than the 10 classes only hurt.
-  const int lo = y.type == LayerType::conv ? 4 : y.type == LayerType::linear ? 16 : 2;
+  // Hidden layers narrower than the classes only hurt.
   const int hi = y.type == LayerType::conv ? 128 : y.type == LayerType::linear ? 512 : 64;
+  const int lo = y.type == LayerType::conv     ? 4
+                 : y.type == LayerType::linear ? std::min(hi, std::max(16, c.io.classes))
+                                               : 2;
   int v = scaled(y.out, f, lo, hi);
   if (v == y.out) v = f < 1 ? std::max(lo, y.out - 1) : std::min(hi, y.out + 1);
   if (v == y.out) return std::nullopt;
@@ -1027,7 +1030,8 @@ std::optional<Edit> edit_kernel(Ops& ops, Context& c) {
     return e;
   }
   Layer& y = op.layer;
-  const std::vector<int> ks = {1, 3, 3, 5, 5, 7, 9};
+  // A 2-d kernel costs k*k: no 9x9.
+  const std::vector<int> ks = y.dims == 2 ? std::vector<int>{1, 3, 3, 5, 5, 7} : std::vector<int>{1, 3, 3, 5, 5, 7, 9};
   const int k = ks[static_cast<std::size_t>(c.rng.uniform(0, static_cast<int>(ks.size()) - 1))];
   if (k == y.kernel) return std::nullopt;
   Edit e{EditKind::kernel, y.name + " kernel " + std::to_string(y.kernel) + "->" + std::to_string(k)};
@@ -1112,19 +1116,24 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
   std::set<std::string> taken = names_of(ops);
   Ops ins;
   std::string what;
-  if (s->kind == Shape::chan) {
+  if (s->kind == Shape::chan || s->kind == Shape::image) {
+    // Images get the 2-d twins of the 1-d layers, sized by the shorter side.
+    const int dims = s->kind == Shape::image ? 2 : 1;
+    const int len = dims == 2 ? std::min(s->l, s->w) : s->l;
     const int r = c.rng.uniform(0, 9);
     if (r < 4) {
       Op conv = make_layer(LayerType::conv, c.rng.pick(std::vector<int>{8, 12, 16, 24, 32}), taken);
+      conv.layer.dims = dims;
       conv.layer.kernel = c.rng.pick(std::vector<int>{3, 3, 5});
-      conv.layer.stride = s->l >= 8 && c.rng.chance(0.5) ? 2 : 1;
+      conv.layer.stride = len >= 8 && c.rng.chance(0.5) ? 2 : 1;
       conv.layer.pad = (conv.layer.kernel - 1) / 2;
       what = "conv " + conv.layer.name;
       ins = {conv, make_act(c.rng)};
     } else if (r < 7) {
-      if (s->l < 4) return std::nullopt;
+      if (len < 4) return std::nullopt;
       Op pool;
       pool.type = OpType::pool;
+      pool.dims = dims;
       pool.name = c.rng.chance(0.5) ? "avg" : "max";
       pool.k = pool.s = 2;
       what = pool.name + "_pool";
@@ -1134,6 +1143,7 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
       Op res;
       res.type = OpType::residual;
       Op conv = make_layer(LayerType::conv, s->c, taken);
+      conv.layer.dims = dims;
       conv.layer.kernel = 3;
       conv.layer.same = c.rng.chance(0.5);
       conv.layer.pad = conv.layer.same ? 0 : 1;
@@ -1142,6 +1152,7 @@ std::optional<Edit> edit_add(Ops& ops, Context& c) {
       ins = {res};
     } else {
       Op bn = make_layer(LayerType::batchnorm, s->c, taken);
+      bn.layer.dims = dims;
       what = "batchnorm " + bn.layer.name;
       ins = {bn};
     }
@@ -1302,7 +1313,10 @@ std::optional<Edit> edit_crossover(Ops& ops, Context& c) {
     Ops child(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(i));
     std::set<std::string> head_names = names_of(child);
     rename_clashes(tail, head_names);
-    // Adapters between the representations.
+    // Adapters between the representations (none leads to an image or
+    // another rank: those are only the input's).
+    const auto own = [](Shape::Kind k) { return k == Shape::image || k == Shape::other; };
+    if (sa->kind != sb->kind && sb->kind != Shape::flat && (own(sa->kind) || own(sb->kind))) return std::nullopt;
     if (sa->kind != sb->kind) {
       Op adapt;
       if (sb->kind == Shape::flat) adapt.type = OpType::flatten;
@@ -1400,28 +1414,33 @@ MutationResult text_fallback(const std::string& code, Rng& rng, const std::set<s
 }  // namespace
 
 MutationResult MutateOperator::make_child(const std::vector<PromptExample>& parents, double temperature,
-                                          std::uint64_t stream, const std::set<std::string>& avoid) {
+                                          std::uint64_t stream, const std::set<std::string>& avoid,
+                                          const std::optional<TaskHeader>& task) {
   // CLRS parents: the evolvable unit is the triplet function.
   for (const auto& p : parents)
     if (is_triplet_program(p.code)) return make_triplet_child(parents, temperature, stream, avoid);
   Rng rng(stream);
   MutationResult none;
   if (parents.empty()) return none;
+  const Io io = io_of(task);
   std::vector<std::optional<Ops>> parsed;
   std::vector<std::int64_t> sizes;
   std::vector<std::size_t> good;
   for (std::size_t i = 0; i < parents.size(); ++i) {
-    parsed.push_back(parse_program(parents[i].code));
+    parsed.push_back(parse_program(parents[i].code, io));
     if (parsed.back()) {
       good.push_back(i);
-      sizes.push_back(count_params(*parsed.back()));
+      sizes.push_back(count_params(*parsed.back(), io));
     }
   }
   if (good.empty()) return text_fallback(rng.pick(parents).code, rng, avoid);
 
   std::set<std::string> parent_texts;
-  for (std::size_t i : good) parent_texts.insert(print_program(*parsed[i]));
-  const std::int64_t cap = param_cap(sizes, 20000, 300000);
+  for (std::size_t i : good) parent_texts.insert(print_program(*parsed[i], io));
+  std::int64_t cap = param_cap(sizes, 20000, 300000);
+  // A user's inputs can be large enough that a seed is over the ceiling:
+  // children as large as their parents stay allowed.
+  if (io.header) cap = std::max(cap, *std::max_element(sizes.begin(), sizes.end()));
 
   MutationResult fallback_result;
   for (int attempt = 0; attempt < 40; ++attempt) {
@@ -1430,19 +1449,19 @@ MutationResult MutateOperator::make_child(const std::vector<PromptExample>& pare
     // The other parent, when one differs from this one.
     const Ops* other = nullptr;
     std::vector<std::size_t> others;
-    const std::string self = print_program(child);
+    const std::string self = print_program(child, io);
     for (std::size_t i : good)
-      if (i != ai && print_program(*parsed[i]) != self) others.push_back(i);
+      if (i != ai && print_program(*parsed[i], io) != self) others.push_back(i);
     if (!others.empty()) other = &*parsed[rng.pick(others)];
 
-    Context ctx{rng, other};
+    Context ctx{rng, other, io};
     std::vector<Edit> edits;
     int n = edit_count(temperature, rng);
     if (other && rng.chance(0.45)) {
       for (int t = 0; t < 12; ++t) {
         Ops trial = child;
         auto e = edit_crossover(trial, ctx);
-        if (e && valid(trial) && count_params(trial) <= cap) {
+        if (e && valid(trial, io) && count_params(trial, io) <= cap) {
           child = std::move(trial);
           edits.push_back(*e);
           --n;
@@ -1455,31 +1474,32 @@ MutationResult MutateOperator::make_child(const std::vector<PromptExample>& pare
     for (int t = 0; n > 0 && t < 30; ++t) {
       Ops trial = child;
       auto e = mutations()[rng.weighted(weights)].fn(trial, ctx);
-      if (!e || !valid(trial) || count_params(trial) > cap) continue;
+      if (!e || !valid(trial, io) || count_params(trial, io) > cap) continue;
       child = std::move(trial);
       edits.push_back(*e);
       --n;
     }
     if (edits.empty()) continue;
-    simplify(child);
-    if (!valid(child)) continue;
-    const std::string text = print_program(child);
+    simplify(child, io);
+    if (!valid(child, io)) continue;
+    const std::string text = print_program(child, io);
     if (parent_texts.count(text) || avoid.count(text)) continue;
     MutationResult r;
     r.completion = text;
     r.edits = std::move(edits);
     r.structured = true;
-    r.params = count_params(child);
+    r.params = count_params(child, io);
     return r;
   }
   // Nothing new came out: fall back to the text-level edit of a parent.
   return text_fallback(parents[rng.pick(good)].code, rng, avoid);
 }
 
-std::string MutateOperator::canonical(const std::string& code) {
+std::string MutateOperator::canonical(const std::string& code, const std::optional<TaskHeader>& task) {
   if (is_triplet_program(code)) return canonical_triplet(code);
-  const auto ops = parse_program(code);
-  return ops ? print_program(*ops) : std::string();
+  const Io io = io_of(task);
+  const auto ops = parse_program(code, io);
+  return ops ? print_program(*ops, io) : std::string();
 }
 
 std::vector<Completion> MutateOperator::sample(const SampleRequest& request) {
@@ -1490,14 +1510,15 @@ std::vector<Completion> MutateOperator::sample(const SampleRequest& request) {
     return out;
   }
   const std::uint64_t prompt_hash = fnv1a(request.prompt);
+  const auto task = parse_task_header(request.prompt);
   std::set<std::string> avoid;
   for (const auto& p : parents) {
-    const std::string canon = canonical(p.code);
+    const std::string canon = canonical(p.code, task);
     if (!canon.empty()) avoid.insert(canon);
   }
   for (std::size_t j = 0; j < out.size(); ++j) {
     const std::uint64_t stream = mix(mix(request.seed, request.first_sample + j), prompt_hash);
-    const MutationResult r = make_child(parents, request.temperatures[j], stream, avoid);
+    const MutationResult r = make_child(parents, request.temperatures[j], stream, avoid, task);
     Completion& c = out[j];
     if (r.completion.empty()) {
       c.error = "mutate: could not read the parent programs";

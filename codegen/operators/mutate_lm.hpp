@@ -2,7 +2,8 @@
 // mutation over the C++ of the parents written in the few-shot prompt. It
 // parses each parent into a small layer graph (a straight-line forward with
 // residual blocks), edits that graph, re-derives every input size from the
-// shapes (so edits stay shape-consistent), and writes the child back as C++
+// shapes (so edits stay shape-consistent: the input and logits are the task
+// header's, else MNIST-1D's), and writes the child back as C++
 // in the same contract, which it can parse again in later rounds. Parents it
 // cannot parse get a text-level activation swap, or come back unchanged.
 // CLRS parents (`struct Triplet`) go to the triplet operator, mutate_triplet.hpp.
@@ -124,21 +125,24 @@ std::vector<std::string> statements(const std::string& s);
 class MutateOperator : public LanguageModel {
  public:
   std::string name() const override { return "mutate"; }
-  // Sample j is make_child(parents, temperatures[j], stream) with the stream
-  // derived from (seed, first_sample + j, the prompt's text); children that
-  // repeat an earlier child of the same request or a parent are re-drawn.
+  // Sample j is make_child(parents, temperatures[j], stream, .., header) with
+  // the stream derived from (seed, first_sample + j, the prompt's text) and
+  // the prompt's task header; children that repeat an earlier child of the
+  // same request or a parent are re-drawn.
   std::vector<Completion> sample(const SampleRequest& request) override;
 
   // One child. Temperature sets the number of edits: 1 at <= 0.2, 1-3 in
   // between, 3 at >= 1.0. `avoid` holds completions not to return again
-  // (best effort). Deterministic in all arguments.
+  // (best effort). `task`: the prompt's header (its input shape and classes);
+  // without one, MNIST-1D's [B, 40] -> [B, 10]. Deterministic in all arguments.
   static MutationResult make_child(const std::vector<PromptExample>& parents, double temperature,
-                                   std::uint64_t stream, const std::set<std::string>& avoid = {});
+                                   std::uint64_t stream, const std::set<std::string>& avoid = {},
+                                   const std::optional<TaskHeader>& task = std::nullopt);
 
-  // The operator's parse of one program (Model or Triplet), written back in
-  // its own style (the completion text, as for a child); empty when it cannot
-  // parse the program.
-  static std::string canonical(const std::string& code);
+  // The operator's parse of one program (Model or Triplet) for `task`'s
+  // shapes, written back in its own style (the completion text, as for a
+  // child); empty when it cannot parse the program.
+  static std::string canonical(const std::string& code, const std::optional<TaskHeader>& task = std::nullopt);
 };
 
 }  // namespace evoprompt::codegen

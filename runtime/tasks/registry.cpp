@@ -34,7 +34,10 @@ TaskConfig TaskConfig::from_json(const nlohmann::json& j) {
 
 TaskConfig find_task(const std::string& name) {
   for (const Task* t : all_tasks())
-    if (auto defaults = t->match(name)) return {t, name, t->checked(*defaults)};
+    if (auto defaults = t->match(name)) {
+      nlohmann::json options = t->checked(*defaults);
+      return {t, t->name_of(options), std::move(options)};
+    }
   throw std::invalid_argument("unknown task '" + name + "' (available: " + task_usages() + ")");
 }
 
@@ -44,7 +47,7 @@ TaskConfig task_config(const std::string& name, const nlohmann::json& options) {
   if (!options.is_object()) throw std::invalid_argument("task options must be a JSON object");
   for (auto it = options.begin(); it != options.end(); ++it) merged[it.key()] = it.value();
   c.options = c.task->checked(merged);
-  if (c.task->name_of(c.options) != name)
+  if (c.task->name_of(c.options) != c.name)
     throw std::invalid_argument("task " + name + " with the options of " + c.task->name_of(c.options));
   return c;
 }

@@ -26,8 +26,8 @@ struct ChildContract {
 
 struct SeedSource {
   std::string name;    // e.g. "cnn"
-  std::string file;    // under seeds_cpp/, e.g. "mnist1d/cnn.cpp"
-  std::string source;  // embedded at build time
+  std::string file;    // under seeds_cpp/ (e.g. "mnist1d/cnn.cpp"), or the user's file
+  std::string source;  // embedded at build time, generated, or read
   bool first_parent = true;  // in the search's first parent pool (else `seeds` only)
 };
 
@@ -51,7 +51,8 @@ class Task {
   // The default options for `name`; nullopt when `name` is not this task's.
   // Throws std::invalid_argument for a name of this task that is wrong.
   virtual std::optional<nlohmann::json> match(const std::string& name) const = 0;
-  // The name of the task instance the options describe.
+  // The name of the task instance the options describe, canonical (e.g. an
+  // absolute data path): what the journal stores.
   virtual std::string name_of(const nlohmann::json& options) const = 0;
 
   virtual const std::vector<OptionField>& options() const = 0;
@@ -63,7 +64,10 @@ class Task {
   // A preset as the config file's tables ({"evolution": ..., "train": ...,
   // "workers": ...}); throws std::invalid_argument for an unknown one.
   virtual nlohmann::json preset(const std::string& name) const = 0;
-  virtual const std::vector<SeedSource>& seeds() const = 0;
+  // The seeds of the instance the options describe.
+  virtual std::vector<SeedSource> seeds(const nlohmann::json& options) const = 0;
+  // What prompts say about the data; none for the paper's tasks.
+  virtual std::optional<DataDescription> data_description(const nlohmann::json&) const { return std::nullopt; }
 
   // Throws std::invalid_argument for bad options, std::runtime_error when
   // the data or the JIT cannot be set up.
@@ -84,7 +88,7 @@ const std::vector<const Task*>& all_tasks();
 // "mnist1d, clrs:ALGORITHM".
 std::string task_usages();
 
-// One task instance: its name and its whole options.
+// One task instance: its canonical name and its whole options.
 struct TaskConfig {
   const Task* task = nullptr;
   std::string name;

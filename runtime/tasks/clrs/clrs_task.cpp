@@ -88,7 +88,7 @@ nlohmann::json ClrsTask::preset(const std::string& name) const {
   throw std::invalid_argument("unknown preset '" + name + "' (quick, paper)");
 }
 
-const std::vector<SeedSource>& ClrsTask::seeds() const {
+std::vector<SeedSource> ClrsTask::seeds(const nlohmann::json&) const {
   // The paper's nine seeds v1..v9 (Appendix A.5) start the search; the five
   // it found (Appendix A.4) are for `seeds` and `clrs eval`.
 #define EVOPROMPT_CLRS_SEED(name, first) {#name, "clrs/" #name ".cpp", clrs_seed_source_##name, first}

@@ -69,7 +69,7 @@ nlohmann::json Mnist1dTask::preset(const std::string& name) const {
   throw std::invalid_argument("unknown preset '" + name + "' (quick, paper)");
 }
 
-const std::vector<SeedSource>& Mnist1dTask::seeds() const {
+std::vector<SeedSource> Mnist1dTask::seeds(const nlohmann::json&) const {
   // The paper's four seeds, in its order.
   static const std::vector<SeedSource> seeds{
       {"large_cnn", "mnist1d/large_cnn.cpp", seed_source_large_cnn},

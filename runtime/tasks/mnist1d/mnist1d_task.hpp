@@ -41,7 +41,7 @@ class Mnist1dTask : public Task {
   nlohmann::json checked(const nlohmann::json& options) const override;
   ChildContract contract() const override;
   nlohmann::json preset(const std::string& name) const override;
-  const std::vector<SeedSource>& seeds() const override;
+  std::vector<SeedSource> seeds(const nlohmann::json& options) const override;
   std::unique_ptr<Evaluator> make_evaluator(const nlohmann::json& options, EvaluatorHooks hooks) const override;
   CompileCheck check_child(const std::string& source, const std::string& name) const override;  // in the evaluator's file
 };
