@@ -1,6 +1,7 @@
 // The registry: the one list of tasks. Adding a task is one line here.
 #include "tasks/task.hpp"
 
+#include "tasks/arrays/arrays_task.hpp"
 #include "tasks/clrs/clrs_task.hpp"
 #include "tasks/mnist1d/mnist1d_task.hpp"
 
@@ -9,7 +10,8 @@ namespace evoprompt::tasks {
 const std::vector<const Task*>& all_tasks() {
   static const Mnist1dTask mnist1d;
   static const ClrsTask clrs;
-  static const std::vector<const Task*> tasks{&mnist1d, &clrs};
+  static const ArraysTask arrays;
+  static const std::vector<const Task*> tasks{&mnist1d, &clrs, &arrays};
   return tasks;
 }
 
