@@ -73,11 +73,11 @@ echo "check ok"
 /usr/bin/python3 - "$work/seeds.jsonl" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["name"] for r in rows] == ["cnn", "mlp", "linear"], rows
+assert [r["name"] for r in rows] == ["cnn", "mlp", "small_mlp"], rows
 assert all(r["verdict"] == "evaluated" for r in rows), rows
 by = {r["name"]: r for r in rows}
 assert by["cnn"]["params_used"] == 16 * 1 * 9 + 16 + 32 * 16 * 9 + 32 + 32 * 2 * 2 * 4 + 4, by["cnn"]
-assert by["linear"]["params_used"] == 64 * 4 + 4, by["linear"]
+assert by["small_mlp"]["params_used"] == 64 * 16 + 16 + 16 * 4 + 4, by["small_mlp"]
 assert by["cnn"]["best_val_acc"] >= 0.9 and by["cnn"]["test_acc"] >= 0.9, by["cnn"]
 print("seeds ok:", {r["name"]: (r["params_used"], r["best_val_acc"], r["test_acc"]) for r in rows})
 EOF
@@ -100,7 +100,7 @@ assert task == "arrays:" + sys.argv[2], task
 train = json.loads(db.execute("select value from meta where key='train'").fetchone()[0])
 assert train["val_size"] == 80 and train["test_size"] == 100 and train["steps"] == 200, train
 seeds = db.execute("select name, verdict from children where kind='seed' order by id").fetchall()
-assert seeds == [("mlp", "evaluated"), ("linear", "evaluated")], seeds
+assert seeds == [("mlp", "evaluated"), ("small_mlp", "evaluated")], seeds
 prompts = [r[0] for r in db.execute("select text from prompts")]
 assert prompts and all(p.startswith("/* Task: three gaussian blobs\nInput: x [B, 12] float32. "
                                     "Output: [B, 3] logits (3 classes). */\n\n/* Metrics:") for p in prompts), prompts[0][:200]

@@ -79,7 +79,8 @@ TEST_CASE("arrays: the name, the automatic splits and the seeds sized from the d
   CHECK(seeds[1].name == "mlp");
   CHECK(seeds[1].source.find("torch::nn::Linear(6, 64)") != std::string::npos);
   CHECK(seeds[1].source.find("input(x.flatten(1))") != std::string::npos);
-  CHECK(seeds[2].name == "linear");
+  CHECK(seeds[2].name == "small_mlp");
+  CHECK(seeds[2].source.find("torch::nn::Linear(6, 16)") != std::string::npos);
 
   // Splits: disjoint, covering, seeded.
   const auto s = tasks::inspect_arrays(d.str());
@@ -133,7 +134,10 @@ TEST_CASE("arrays: task.toml, test files, image and vector seeds, the user's see
   REQUIRE(vs.size() == 2);
   CHECK(vs[0].name == "mlp");
   CHECK(vs[0].source.find("input(x)") != std::string::npos);
-  CHECK(vs[1].source.find("torch::nn::Linear(4, 2)") != std::string::npos);
+  CHECK(vs[1].name == "small_mlp");
+  CHECK(vs[1].source.find("torch::nn::Linear(4, 16)") != std::string::npos);
+  CHECK(vs[1].source.find("torch::nn::Linear(16, 2)") != std::string::npos);
+  CHECK(vs[1].source.find("hidden(x)") != std::string::npos);
 
   DataDir seeds_dir("seeds");
   seeds_dir.text("b_net.cpp", "struct Model : torch::nn::Module {};\n");

@@ -30,15 +30,20 @@ std::string mlp(std::int64_t features, std::int64_t classes, bool flatten) {
          "};\n";
 }
 
-std::string linear(std::int64_t features, std::int64_t classes, bool flatten) {
-  return "// A linear classifier, the smallest baseline.\n"
+// One hidden layer of 16: the small end of the seeds. (A linear classifier
+// would be a degenerate seed: tiny, so fit by -params x error even when its
+// error is above alpha.)
+std::string small_mlp(std::int64_t features, std::int64_t classes, bool flatten) {
+  return "// An MLP with one hidden layer of 16 units.\n"
          "struct Model : torch::nn::Module {\n"
-         "  torch::nn::Linear output{nullptr};\n\n"
+         "  torch::nn::Linear hidden{nullptr}, output{nullptr};\n\n"
          "  Model() {\n"
-         "    output = register_module(\"output\", torch::nn::Linear(" + n(features) + ", " + n(classes) + "));\n"
+         "    hidden = register_module(\"hidden\", torch::nn::Linear(" + n(features) + ", 16));\n"
+         "    output = register_module(\"output\", torch::nn::Linear(16, " + n(classes) + "));\n"
          "  }\n\n"
          "  torch::Tensor forward(torch::Tensor x) {\n"
-         "    return output(" + std::string(flatten ? "x.flatten(1)" : "x") + ");\n"
+         "    x = torch::relu(hidden(" + std::string(flatten ? "x.flatten(1)" : "x") + "));\n"
+         "    return output(x);\n"
          "  }\n"
          "};\n";
 }
@@ -82,7 +87,7 @@ std::vector<SeedSource> generic_seeds(const std::vector<std::int64_t>& shape, st
   std::vector<SeedSource> seeds;
   if (shape.size() == 2 || shape.size() == 3) seeds.push_back({"cnn", "arrays/cnn.cpp", cnn(shape, classes)});
   seeds.push_back({"mlp", "arrays/mlp.cpp", mlp(features, classes, flatten)});
-  seeds.push_back({"linear", "arrays/linear.cpp", linear(features, classes, flatten)});
+  seeds.push_back({"small_mlp", "arrays/small_mlp.cpp", small_mlp(features, classes, flatten)});
   return seeds;
 }
 
