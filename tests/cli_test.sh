@@ -77,7 +77,7 @@ expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/non
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
 # A flag of another task is an error, never ignored; one spelling everywhere.
 expect_error "--hidden is a setting of the clrs:ALGORITHM tasks, not mnist1d" evolve --run "$tmp/run" --hidden 8
-expect_error "--val-size is a setting of task mnist1d, not clrs:bfs" evolve --run "$tmp/run" --task clrs:bfs --val-size 10
+expect_error "--val-size is a setting of tasks mnist1d, arrays:DIR, not clrs:bfs" evolve --run "$tmp/run" --task clrs:bfs --val-size 10
 expect_error "--data is a setting of task mnist1d, not clrs:bfs" replay --task clrs:bfs --data "$tmp" "$corpus/accepted__tiny_linear.cpp"
 expect_error "--train-seed: '-1' is not a non-negative integer" seeds --task mnist1d --train-seed -1
 printf '[train]\nhidden = 8\n' >"$tmp/other.toml"

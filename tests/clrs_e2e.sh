@@ -131,5 +131,5 @@ expect_usage "eval-every must be >= 1" evolve --task clrs:bfs --eval-every 0 --r
 [ ! -e "$work/b" ] || { echo "a refused evolve left $work/b behind"; exit 1; }
 expect_usage "unknown CLRS-30 algorithm 'nope'" clrs eval "$seeds/clrs/v1.cpp" --algos bfs,nope
 expect_usage "unknown task 'cifar'" check "$seeds/clrs/v1.cpp" --task cifar
-expect_usage "--val-size is a setting of task mnist1d" replay "$seeds/clrs/v1.cpp" --task clrs:bfs --val-size 10
+expect_usage "--val-size is a setting of tasks mnist1d, arrays:DIR, not clrs:bfs" replay "$seeds/clrs/v1.cpp" --task clrs:bfs --val-size 10
 echo "clrs e2e ok"

@@ -16,8 +16,8 @@ using namespace evoprompt;
 using nlohmann::json;
 
 TEST_CASE("tasks: the registry is the one list, and parses every name", "[tasks]") {
-  REQUIRE(tasks::all_tasks().size() == 2);
-  CHECK(tasks::task_usages() == "mnist1d, clrs:ALGORITHM");
+  REQUIRE(tasks::all_tasks().size() == 3);
+  CHECK(tasks::task_usages() == "mnist1d, clrs:ALGORITHM, arrays:DIR");
   const auto m = tasks::find_task("mnist1d");
   CHECK(m.task->contract().record == "Model");
   CHECK(m.task->contract().opening == "struct Model : torch::nn::Module {");
@@ -25,7 +25,7 @@ TEST_CASE("tasks: the registry is the one list, and parses every name", "[tasks]
   CHECK(c.name == "clrs:quickselect");
   CHECK(c.options.at("algorithm") == "quickselect");
   CHECK(c.task->contract().record == "Triplet");
-  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM)");
+  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM, arrays:DIR)");
   CHECK_THROWS_WITH(tasks::find_task("clrs:nope"), "unknown CLRS-30 algorithm 'nope' in task 'clrs:nope'");
   CHECK_THROWS_WITH(tasks::task_config("clrs:bfs", {{"algorithm", "dfs"}}), "task clrs:bfs with the options of clrs:dfs");
 }
