@@ -171,6 +171,23 @@ jit::Verdict run_guarded(const std::function<void()>& work) {
   return v;
 }
 
+ChildResult child_result(const ChildEvaluation& e) {
+  ChildResult r;
+  set_verdict(r, e.verdict);
+  r.compile_ms = e.compile_ms;
+  r.train_ms = e.train_ms;
+  if (e.verdict.accepted()) {
+    r.params_used = e.train.params.used;
+    r.params_total = e.train.params.total;
+    r.best_val_acc = e.train.best_val_acc;
+    r.best_step = e.train.best_step;
+    r.test_acc = e.train.test_acc;
+    r.steps = e.train.steps;
+    r.steps_per_s = e.train.steps_per_s();
+  }
+  return r;
+}
+
 ChildEvaluation evaluate_model_child(jit::ChildJit& jit, const std::string& source, const std::string& display_name,
                                      const ClassificationData& data, const TrainOptions& options,
                                      const std::function<void(const JitModel&)>& on_compiled) {

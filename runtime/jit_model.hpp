@@ -43,6 +43,10 @@ struct ChildEvaluation {
   double train_ms = 0.0;
 };
 
+// The evaluation as an evaluator reports it: verdict, timings and, when
+// accepted, the training's scores.
+ChildResult child_result(const ChildEvaluation& evaluation);
+
 // Compiles and trains one child. Never throws for a bad child: exceptions
 // from its code (std::exception or anything else) become runtime_error.
 // `on_compiled` (optional) runs between compiling and training, for

@@ -64,21 +64,7 @@ class InProcessArraysEvaluator : public Evaluator {
   ChildResult evaluate(const std::string& source, const std::string& name) override {
     std::function<void(const JitModel&)> hook;
     if (on_compiled_) hook = [this](const JitModel& m) { on_compiled_(m.compile_ms); };
-    const ChildEvaluation e = evaluate_model_child(*jit_, source, name, data_, train_, hook);
-    ChildResult r;
-    set_verdict(r, e.verdict);
-    r.compile_ms = e.compile_ms;
-    r.train_ms = e.train_ms;
-    if (e.verdict.accepted()) {
-      r.params_used = e.train.params.used;
-      r.params_total = e.train.params.total;
-      r.best_val_acc = e.train.best_val_acc;
-      r.best_step = e.train.best_step;
-      r.test_acc = e.train.test_acc;
-      r.steps = e.train.steps;
-      r.steps_per_s = e.train.steps_per_s();
-    }
-    return r;
+    return child_result(evaluate_model_child(*jit_, source, name, data_, train_, hook));
   }
 
   std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }
