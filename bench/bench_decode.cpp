@@ -83,7 +83,7 @@ void write_model(const fs::path& dir, const Shape& s, std::uint64_t seed) {
     t.emplace_back(p + "mlp.up_proj.weight", rnd({ff, h}));
     t.emplace_back(p + "mlp.down_proj.weight", rnd({h, ff}));
   }
-  lm::save_safetensors(dir / "model.safetensors", t, {{"format", "pt"}});
+  evoprompt::save_safetensors(dir / "model.safetensors", t, {{"format", "pt"}});
   std::ofstream(dir / "config.json") << config_json(s).dump(2) << "\n";
 }
 

@@ -10,7 +10,7 @@ namespace evoprompt::engine {
 
 enum class Mode {
   evoprompting,    // the full method
-  naive,           // T=1, prompts built only from seeds, the same total budget
+  naive,           // T=1: m prompts of T*n samples, only from seeds (the same budget)
   no_tune,         // skip TRAIN (soft prompt-tuning)
   random_parents,  // P drawn at random from G instead of by GETTOP
 };

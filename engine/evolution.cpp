@@ -82,7 +82,8 @@ EvolutionResult Evolution::run() {
   children_ = journal_.children();
   const bool naive = config_.mode == Mode::naive;
   const int rounds = naive ? 1 : config_.rounds;
-  const int prompts_per_round = naive ? config_.rounds * config_.prompts : config_.prompts;
+  // naive: the paper's "samples per prompt are increased": m prompts of T*n.
+  const int samples_per_prompt = naive ? config_.rounds * config_.samples : config_.samples;
   const auto p = static_cast<std::size_t>(config_.survivors);
 
   EvolutionResult result;
@@ -102,7 +103,7 @@ EvolutionResult Evolution::run() {
     }
     if (progress_) progress_("round_start", {{"round", t}, {"rounds", rounds}, {"parents", ids_of(P)}});
 
-    const std::vector<Individual> evaluated = crossmut_and_eval(t, prompts_per_round, P);  // lines 6-7
+    const std::vector<Individual> evaluated = crossmut_and_eval(t, samples_per_prompt, P);  // lines 6-7
     for (const auto& c : evaluated) G.add(c);                                               // line 8
 
     std::vector<Individual> next;
@@ -190,8 +191,9 @@ std::vector<Individual> Evolution::initialize_population() {
 // straight through Algorithm 3 (FILTERANDEVAL): the same children and scores
 // as sampling all m prompts first, but a crash loses at most one prompt's
 // samples, and repairs can spend the round's budget.
-std::vector<Individual> Evolution::crossmut_and_eval(int t, int prompts, const std::vector<Individual>& P) {
-  std::int64_t round_budget = static_cast<std::int64_t>(prompts) * config_.samples;  // every sample counts
+std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const std::vector<Individual>& P) {
+  const int prompts = config_.prompts;
+  std::int64_t round_budget = static_cast<std::int64_t>(prompts) * samples;  // every sample counts
   std::vector<Individual> evaluated;
   for (int i = 0; i < prompts && round_budget > 0; ++i) {
     std::mt19937_64 rng = keyed_rng(config_.seed, t, i);
@@ -200,7 +202,7 @@ std::vector<Individual> Evolution::crossmut_and_eval(int t, int prompts, const s
     for (int j = 0; j < config_.parents; ++j) examples.push_back(P[uniform_parent(rng)]);
     std::uniform_int_distribution<std::size_t> uniform_temperature(0, config_.temperatures.size() - 1);
     std::vector<double> temperatures;  // drawn per sample
-    const auto n = std::min<std::int64_t>(config_.samples, round_budget);
+    const auto n = std::min<std::int64_t>(samples, round_budget);
     for (std::int64_t j = 0; j < n; ++j) temperatures.push_back(config_.temperatures[uniform_temperature(rng)]);
     const std::uint64_t lm_seed = rng();
 

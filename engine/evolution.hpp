@@ -58,7 +58,7 @@ class Evolution {
 
  private:
   std::vector<Individual> initialize_population();
-  std::vector<Individual> crossmut_and_eval(int t, int prompts, const std::vector<Individual>& parents);
+  std::vector<Individual> crossmut_and_eval(int t, int samples_per_prompt, const std::vector<Individual>& parents);
   std::vector<ChildRecord> sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
                                            std::uint64_t lm_seed);
   std::vector<Individual> filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget);

@@ -39,6 +39,14 @@ CREATE TABLE workers(slot INTEGER PRIMARY KEY, pid INTEGER NOT NULL, state TEXT 
   updated_at TEXT NOT NULL DEFAULT (datetime('now')));
 )sql";
 
+// `reeval`'s rows: one per re-training of an answer child, made on first
+// use too (a format-2 journal may predate it).
+const char* kReevalSchema = R"sql(
+CREATE TABLE IF NOT EXISTS reevals(child_id INTEGER NOT NULL, k INTEGER NOT NULL, train_seed INTEGER NOT NULL,
+  verdict TEXT NOT NULL, message TEXT NOT NULL, params_used INTEGER NOT NULL, val_acc REAL NOT NULL,
+  test_acc REAL NOT NULL, fitness REAL NOT NULL, weights TEXT NOT NULL, PRIMARY KEY(child_id, k));
+)sql";
+
 // One prepared statement, finalised on every path.
 class Statement {
  public:
@@ -206,6 +214,7 @@ Journal Journal::create(const std::string& run_dir, const std::map<std::string, 
     j.exec("PRAGMA journal_mode=DELETE");
     Transaction tx(j.db_);
     j.exec(kSchema);
+    j.exec(kReevalSchema);
     for (const auto& [key, value] : meta) j.set_meta(key, value);
     j.set_meta("journal_format", std::to_string(kFormat));
     tx.commit();
@@ -419,6 +428,48 @@ std::vector<std::int64_t> Journal::selections(int t) const {
   s.bind(1, t);
   std::vector<std::int64_t> out;
   while (s.step()) out.push_back(s.i64(0));
+  return out;
+}
+
+void Journal::record_reeval(const ReevalRecord& r) {
+  exec(kReevalSchema);  // journals made before `reeval` existed lack the table
+  Statement(db_,
+            "INSERT OR REPLACE INTO reevals(child_id, k, train_seed, verdict, message, params_used, val_acc, test_acc, "
+            "fitness, weights) VALUES(?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, r.child_id)
+      .bind(2, r.k)
+      .bind(3, r.train_seed)
+      .bind(4, std::string(to_string(r.verdict)))
+      .bind(5, r.message)
+      .bind(6, r.params_used)
+      .bind(7, r.val_acc)
+      .bind(8, r.test_acc)
+      .bind(9, r.fitness)
+      .bind(10, r.weights)
+      .run();
+}
+
+std::vector<ReevalRecord> Journal::reevals() const {
+  std::vector<ReevalRecord> out;
+  Statement table(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='reevals'");
+  if (!table.step() || table.i64(0) == 0) return out;
+  Statement s(db_,
+              "SELECT child_id, k, train_seed, verdict, message, params_used, val_acc, test_acc, fitness, weights "
+              "FROM reevals ORDER BY child_id, k");
+  while (s.step()) {
+    ReevalRecord r;
+    r.child_id = s.i64(0);
+    r.k = static_cast<int>(s.i64(1));
+    r.train_seed = s.i64(2);
+    r.verdict = verdict_from_string(s.text(3)).value_or(VerdictKind::pending);
+    r.message = s.text(4);
+    r.params_used = s.i64(5);
+    r.val_acc = s.f64(6);
+    r.test_acc = s.f64(7);
+    r.fitness = s.f64(8);
+    r.weights = s.text(9);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

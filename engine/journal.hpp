@@ -77,6 +77,20 @@ struct LmCallRecord {
   std::string error;
 };
 
+// One re-training of an answer child with another training seed (`reeval`).
+struct ReevalRecord {
+  std::int64_t child_id = 0;
+  int k = 0;                      // 1..K
+  std::int64_t train_seed = 0;
+  VerdictKind verdict = VerdictKind::pending;
+  std::string message;
+  std::int64_t params_used = 0;
+  double val_acc = 0.0;
+  double test_acc = 0.0;
+  double fitness = 0.0;
+  std::string weights;            // best-validation checkpoint, relative to the run folder ("" if none)
+};
+
 // A worker process slot as `show` lists it.
 struct WorkerRecord {
   int slot = 0;
@@ -131,6 +145,9 @@ class Journal {
   // report, and the round's end: one transaction.
   void finish_round(int t, const std::vector<std::int64_t>& selected, const std::string& tune_json);
   std::vector<std::int64_t> selections(int t) const;  // in rank order
+
+  void record_reeval(const ReevalRecord& reeval);        // replaces the row of (child, k)
+  std::vector<ReevalRecord> reevals() const;            // by child id, then k
 
   void record_worker(const WorkerRecord& worker);
   std::vector<WorkerRecord> workers() const;

@@ -48,6 +48,8 @@ RunSummary summarize(const Journal& journal) {
   });
   s.top = ranked_archive(journal);
   s.workers = journal.workers();
+  s.reeval = ranked_by_mean(journal);
+  for (const auto& r : s.reeval) s.names[r.child_id] = journal.child(r.child_id)->name;
   if (s.top.size() > static_cast<std::size_t>(survivors)) s.top.resize(static_cast<std::size_t>(survivors));
   return s;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "journal.hpp"
+#include "reeval.hpp"
 
 namespace evoprompt::engine {
 
@@ -23,6 +24,10 @@ struct RunSummary {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
   std::vector<WorkerRecord> workers;
+  // `reeval`: the re-trained children, highest mean fitness first, and
+  // their names (empty without reeval).
+  std::vector<ReevalStats> reeval;
+  std::map<std::int64_t, std::string> names;
 };
 
 RunSummary summarize(const Journal& journal);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "local_lm_options.hpp"
+#include "reeval.hpp"
 
 namespace evoprompt::engine {
 
@@ -40,9 +41,9 @@ std::unique_ptr<codegen::LanguageModel> check_lm(const codegen::LmSettings& sett
 
 std::unique_ptr<codegen::LanguageModel> load_local_lm(const RunSettings& s) {
   const codegen::LmSpec spec = codegen::parse_lm_spec(s.lm.spec);
-  // The soft prompt is part of the model from the first prompt on (16
-  // embeddings of random vocabulary tokens), as in prompt-tuning; the modes
-  // that never tune sample from the plain LM.
+  // Round 0 samples from the plain LM in every mode, so that the arms differ
+  // only once TRAIN has run; the soft prompt (16 embeddings of random
+  // vocabulary tokens, as in prompt-tuning) is the start of the first tune.
   codegen::lm::LocalLmOptions local;
   const bool tunes = s.evolution.mode == Mode::evoprompting || s.evolution.mode == Mode::random_parents;
   local.soft_prompt_tokens = tunes ? s.lm.soft_prompt_tokens : 0;
@@ -50,7 +51,6 @@ std::unique_ptr<codegen::LanguageModel> load_local_lm(const RunSettings& s) {
   local.tune_batch = s.lm.tune_batch;
   local.tune_lr = s.lm.tune_lr;
   local.seed = s.evolution.seed;
-  local.prefix_before_tuning = true;
   try {
     return codegen::lm::make_local_language_model(spec.arg, local);
   } catch (const std::exception& e) {
@@ -59,22 +59,23 @@ std::unique_ptr<codegen::LanguageModel> load_local_lm(const RunSettings& s) {
   }
 }
 
+// The run's evaluator for `task`: its workers (`pool` set), or in process.
+std::unique_ptr<Evaluator> make_run_evaluator(const RunSettings& s, const tasks::TaskConfig& task, WorkerPool** pool) {
+  if (s.workers.in_process) return tasks::make_evaluator(task);
+  WorkerPoolOptions o;
+  o.workers = s.workers.workers;
+  o.task = task;
+  o.limits = s.workers.limits;
+  if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);
+  auto made = std::make_unique<WorkerPool>(o);
+  if (pool) *pool = made.get();
+  return made;
+}
+
 // The evaluator, and then the embedded LM (after the fork).
 void start_compute(Run::State& st) {
-  const RunSettings& s = st.settings;
-  if (s.workers.in_process) {
-    st.evaluator = tasks::make_evaluator(s.task);
-  } else {
-    WorkerPoolOptions o;
-    o.workers = s.workers.workers;
-    o.task = s.task;
-    o.limits = s.workers.limits;
-    if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);
-    auto pool = std::make_unique<WorkerPool>(o);
-    st.pool = pool.get();
-    st.evaluator = std::move(pool);
-  }
-  if (!st.lm) st.lm = load_local_lm(s);
+  st.evaluator = make_run_evaluator(st.settings, st.settings.task, &st.pool);
+  if (!st.lm) st.lm = load_local_lm(st.settings);
 }
 }  // namespace
 
@@ -146,5 +147,26 @@ RunEnd Run::run(ProgressSink progress, const std::atomic<bool>* stop) {
 }
 
 RunSummary Run::summary() const { return summarize(*state_->journal); }
+
+void Run::reevaluate(int k, const std::function<void(const ReevalRecord&)>& on_row) {
+  State& st = *state_;
+  if (k < 1) throw std::invalid_argument("--reeval must be at least 1 (re-trainings per child)");
+  if (!finished()) throw std::invalid_argument(st.dir + ": the search has not finished (evolve --resume it first)");
+  // The search's workers are done: the re-trainings start their own, a
+  // set per training seed.
+  st.pool = nullptr;
+  st.evaluator.reset();
+  const tasks::TaskConfig& task = st.settings.task;
+  bool writes_weights = false;
+  for (const auto& field : task.task->options()) writes_weights = writes_weights || field.key == "weights_dir";
+  const std::int64_t base_seed = task.options.at("seed").get<std::int64_t>();
+  auto evaluator_for = [&](std::int64_t seed, const std::string& weights_dir) {
+    nlohmann::json options = task.options;
+    options["seed"] = seed;
+    if (writes_weights) options["weights_dir"] = std::filesystem::absolute(weights_dir).string();
+    return make_run_evaluator(st.settings, tasks::task_config(task.name, options), nullptr);
+  };
+  engine::reevaluate(*st.journal, st.dir, summarize(*st.journal).top, k, base_seed, evaluator_for, on_row);
+}
 
 }  // namespace evoprompt::engine

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,9 @@ class Run {
   // Rethrows what stopped it, after marking the journal "stopped".
   RunEnd run(ProgressSink progress, const std::atomic<bool>* stop);
   RunSummary summary() const;
+  // The answer re-trained with K more training seeds (reeval.hpp), after
+  // the search has finished; rows the journal holds are not redone.
+  void reevaluate(int k, const std::function<void(const ReevalRecord&)>& on_row = {});
 
   struct State;  // opaque
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "safetensors.hpp"
+
 namespace evoprompt {
 namespace {
 
@@ -84,6 +86,11 @@ void TrainOptions::validate() const {
   if (adamw.weight_decay < 0.0) throw std::invalid_argument("weight decay must be >= 0");
 }
 
+TrainOptions with_checkpoint(TrainOptions options, const std::string& dir, const std::string& name) {
+  options.checkpoint_path = checkpoint_path(dir, name);
+  return options;
+}
+
 double accuracy(const ModelInstance& model, const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   model.module->eval();
@@ -117,6 +124,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   auto xb = torch::empty(batch_shape, data.x_train.options());
   auto yb = torch::empty({batch}, data.y_train.options());
   torch::Tensor loss;
+  std::vector<std::pair<std::string, torch::Tensor>> best_weights;
   double train_s = 0.0;
   auto segment_start = Clock::now();
   for (std::int64_t step = 1; step <= options.steps; ++step) {
@@ -136,10 +144,16 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
         result.best_val_acc = val;
         result.best_step = step;
         result.test_acc = accuracy(model, data.x_test, data.y_test);
+        if (!options.checkpoint_path.empty()) best_weights = module_weights(*model.module);
       }
       segment_start = Clock::now();
     }
   }
+  if (!options.checkpoint_path.empty())
+    save_safetensors(options.checkpoint_path, best_weights,
+                     {{"format", "pt"}, {"best_step", std::to_string(result.best_step)},
+                      {"val_acc", std::to_string(result.best_val_acc)}, {"test_acc", std::to_string(result.test_acc)},
+                      {"seed", std::to_string(options.seed)}});
   result.steps = options.steps;
   result.train_s = train_s;
   result.wall_s = seconds_since(start);

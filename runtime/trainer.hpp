@@ -31,6 +31,9 @@ struct TrainOptions {
   std::uint32_t seed = 0;      // model init and batch order
   InitScheme init = InitScheme::flax;
   torch::Device device = torch::kCPU;
+  // Non-empty: the weights (parameters and buffers) at the best validation
+  // step are written there as safetensors.
+  std::string checkpoint_path;
 
   void validate() const;  // throws std::invalid_argument naming the bad option
 };
@@ -49,6 +52,10 @@ struct TrainResult {
 
 TrainResult train_classifier(const ModelFactory& factory, const ClassificationData& data,
                              const TrainOptions& options);
+
+// `options` writing child `name`'s best weights to DIR/NAME.safetensors
+// (unchanged when `dir` is empty).
+TrainOptions with_checkpoint(TrainOptions options, const std::string& dir, const std::string& name);
 
 // Fraction of rows whose argmax logit equals the label, in eval mode.
 double accuracy(const ModelInstance& model, const torch::Tensor& x, const torch::Tensor& y);

@@ -16,6 +16,8 @@ packages=(
   nodejs                   # tests only: the tokenizers reference (tests/tokenizer_parity)
   python3-numpy            # tests only: the journal and .npy checks of the shell tests
   python3-torch            # tests and bench/: the PyTorch references (python_parity, llm_reference.py)
+  libjs-d3 libjs-highlight.js  # `report`: inlined into the HTML page
+  chromium                 # tests only: the report renders in headless Chromium
 )
 
 missing=()

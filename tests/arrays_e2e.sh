@@ -129,15 +129,7 @@ echo "show, dump, replay DIR:CHILD ok"
 echo "own seeds ok"
 
 # Bad data: one line, exit 2, nothing trained or left behind.
-expect_usage() {
-  local message=$1; shift
-  set +e
-  "$bin" "$@" > "$work/out.txt" 2> "$work/err.txt"; local rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "expected exit 2 from: $*; got $rc"; cat "$work/err.txt"; exit 1; }
-  grep -qF -- "$message" "$work/err.txt" || { echo "expected '$message' from: $*"; cat "$work/err.txt"; exit 1; }
-  [ "$(wc -l < "$work/err.txt")" -eq 1 ] || { echo "expected one line from: $*"; cat "$work/err.txt"; exit 1; }
-}
+source "$(dirname "$0")/lib.sh"
 expect_usage "$work/nan/x.npy: NaN at row 0" evolve --task "arrays:$work/nan" --run "$work/bad"
 expect_usage "$work/n/y.npy: 19 labels for the 20 rows of x.npy" evolve --task "arrays:$work/n" --run "$work/bad"
 expect_usage "$work/float_labels/y.npy: labels must be integers" seeds --task "arrays:$work/float_labels"

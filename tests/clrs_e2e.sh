@@ -115,15 +115,7 @@ EOF
 grep -Eq "^bfs +evaluated +9995 .* 99\.73 " "$work/eval.txt"
 
 # Usage errors: one line, exit 2, nothing written.
-expect_usage() {  # expect_usage MESSAGE ARGS...
-  local message=$1; shift
-  set +e
-  "$bin" "$@" > "$work/out.txt" 2> "$work/err.txt"; local rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "expected exit 2 from: $*; got $rc"; cat "$work/err.txt"; exit 1; }
-  grep -q -- "$message" "$work/err.txt" || { echo "expected '$message' from: $*"; cat "$work/err.txt"; exit 1; }
-  [ "$(wc -l < "$work/err.txt")" -eq 1 ] || { echo "expected one line from: $*"; cat "$work/err.txt"; exit 1; }
-}
+source "$(dirname "$0")/lib.sh"
 expect_usage "unknown CLRS-30 algorithm 'nope'" evolve --task clrs:nope --run "$work/b"
 expect_usage "--data is a setting of task mnist1d, not clrs:bfs" evolve --task clrs:bfs --data /tmp --run "$work/b"
 expect_usage "--hidden is a setting of the clrs:ALGORITHM tasks, not mnist1d" evolve --hidden 16 --run "$work/b"

@@ -398,7 +398,7 @@ TEST_CASE("ablation modes", "[engine][modes]") {
     CHECK(run.lm.tuned_sizes.empty());
     CHECK(run.journal.round(0)->tune.find("skipped: mode no-tune") != std::string::npos);
   }
-  SECTION("naive is one round of T*m prompts over the seeds, the same budget") {
+  SECTION("naive is one round of m prompts of T*n samples over the seeds, the same budget") {
     Run run;
     auto c = tiny(3, 2, 3, 2);
     c.mode = Mode::naive;
@@ -406,7 +406,10 @@ TEST_CASE("ablation modes", "[engine][modes]") {
     CHECK(result.samples_used == 18);
     CHECK(run.journal.rounds().size() == 1);
     const auto prompts = run.journal.prompts();
-    CHECK(prompts.size() == 6);
+    CHECK(prompts.size() == 2);
+    const auto rows = run.journal.children();
+    for (const auto& p : prompts)  // T*n = 3*3 samples each
+      CHECK(std::count_if(rows.begin(), rows.end(), [&](const ChildRecord& c) { return c.prompt_id == p.id; }) == 9);
     const std::set<std::int64_t> seeds{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id};
     for (const auto& p : prompts)
       for (auto id : p.parent_ids) CHECK(seeds.count(id) == 1);

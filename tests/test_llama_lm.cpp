@@ -24,6 +24,7 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace evoprompt;
 using namespace evoprompt::codegen::lm;
 using namespace evoprompt_test;
 

@@ -16,6 +16,7 @@
 #include "safetensors.hpp"
 #include "tiny_llm.hpp"
 
+using namespace evoprompt;
 using namespace evoprompt::codegen::lm;
 using namespace evoprompt_test;
 using evoprompt::codegen::LanguageModelError;

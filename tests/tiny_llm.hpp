@@ -20,7 +20,7 @@ namespace evoprompt_test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using evoprompt::codegen::lm::save_safetensors;
+using evoprompt::save_safetensors;
 
 struct TempDir {
   fs::path path;

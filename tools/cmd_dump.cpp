@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -66,6 +67,10 @@ void add_dump_command(CLI::App& app) {
     std::error_code ec;
     std::filesystem::create_directories(state->out, ec);
     if (ec) throw std::runtime_error("cannot create " + state->out + ": " + ec.message());
+    std::map<std::int64_t, std::vector<engine::ReevalRecord>> weights;  // reeval's checkpoints
+    for (auto& r : journal.reevals())
+      if (!r.weights.empty()) weights[r.child_id].push_back(std::move(r));
+    std::size_t weight_files = 0;
     int rank = 0;
     for (const auto& c : chosen) {
       ++rank;
@@ -80,8 +85,19 @@ void add_dump_command(CLI::App& app) {
         if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
       }
       std::filesystem::rename(tmp, path);
+      // Beside the .cpp: NAME.k<K>.safetensors, the best-validation weights of each re-training.
+      for (const auto& r : weights[c.id]) {
+        const std::string stem = name.substr(0, name.size() - 4);
+        const std::string target = state->out + "/" + stem + ".k" + std::to_string(r.k) + ".safetensors";
+        std::filesystem::copy_file(std::filesystem::path(state->dir) / r.weights, target + ".tmp",
+                                   std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::rename(target + ".tmp", target);
+        ++weight_files;
+      }
     }
-    std::printf("wrote %zu children to %s\n", chosen.size(), state->out.c_str());
+    std::printf("wrote %zu children to %s", chosen.size(), state->out.c_str());
+    if (weight_files) std::printf(", with %zu weight files (safetensors)", weight_files);
+    std::printf("\n");
   });
 }
 

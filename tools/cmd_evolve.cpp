@@ -55,6 +55,10 @@ class EvolveCommand {
     cmd_->add_option("--config", config_file_, "TOML file with [evolution], [train], [lm] and [workers] tables");
     cmd_->add_flag("--resume", resume_, "Continue the interrupted run in --run with its stored settings");
     cmd_->add_flag("--json", json_, "Print one JSON event per line instead of the progress display");
+    cmd_->add_option("--reeval", reeval_,
+                     "After the search, re-train the top p with K more training seeds and rank them by mean fitness "
+                     "(off: the paper's single run)")
+        ->check(CLI::PositiveNumber);
     task_flags_.add_to(cmd_, "mnist1d");
     setting("--lm", "lm", "spec", given_.lm.spec,
             "mutate (default; a code-level operator, NOT a language model), replay:FILE, openai:URL (an LM server: "
@@ -149,7 +153,7 @@ class EvolveCommand {
         run.emplace(as_usage([&] { return engine::Run::resume(run_dir_); }));
         if (run->finished()) {
           std::fprintf(stderr, "evoprompt: %s already finished\n", run_dir_.c_str());
-          if (!json_) print_summary(run->summary());
+          finish(*run);
           return;
         }
       } else {
@@ -178,7 +182,13 @@ class EvolveCommand {
       *exit_code_ = kInterrupted;
       return;
     }
-    const engine::RunSummary summary = run->summary();
+    finish(*run);
+  }
+
+  // The --reeval re-trainings, if asked for, then the summary.
+  void finish(engine::Run& run) {
+    if (reeval_ > 0) reevaluate(run, reeval_, json_);
+    const engine::RunSummary summary = run.summary();
     if (json_)
       std::cout << json{{"event", "summary"}, {"summary", summary_json(summary)}}.dump() << std::endl;
     else
@@ -193,6 +203,7 @@ class EvolveCommand {
   std::string config_file_;
   bool resume_ = false;
   bool json_ = false;
+  int reeval_ = 0;
   engine::RunSettings given_;  // CLI11 parses the non-task settings here
   std::string mode_ = "evoprompting";
   std::vector<std::function<void(json&)>> layer_;

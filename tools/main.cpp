@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   add_evolve_command(app, &exit_code);
   add_show_command(app);
   add_dump_command(app);
+  add_report_commands(app);
+  add_reeval_command(app);
   add_lm_commands(app, &exit_code);
   add_worker_command(app, &exit_code);
   try {

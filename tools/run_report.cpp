@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "lm_factory.hpp"
 
@@ -39,6 +40,25 @@ json row_json(const engine::ChildRecord& c) {
           {"val_acc", c.val_acc}, {"test_acc", c.test_acc}, {"fitness", c.fitness}};
 }
 
+json reeval_json(const engine::RunSummary& s) {
+  json out = json::array();
+  for (const auto& r : s.reeval)
+    out.push_back({{"id", r.child_id},           {"name", s.names.at(r.child_id)}, {"trainings", r.trainings},
+                   {"val_mean", r.val_mean},     {"val_sd", r.val_sd},             {"test_mean", r.test_mean},
+                   {"test_sd", r.test_sd},       {"fitness_mean", r.fitness_mean}, {"fitness_sd", r.fitness_sd}});
+  return out;
+}
+
+void print_reeval(const engine::RunSummary& s) {
+  if (s.reeval.empty()) return;
+  std::printf("re-evaluated (mean ± sd over each child's trainings; ranked by mean fitness):\n  %-4s %-14s %9s %17s %17s %16s\n",
+              "rank", "child", "trainings", "val_acc", "test_acc", "fitness");
+  int rank = 1;
+  for (const auto& r : s.reeval)
+    std::printf("  %-4d %-14s %9d %8.4f ± %.4f %8.4f ± %.4f %8.1f ± %5.1f\n", rank++, s.names.at(r.child_id).c_str(),
+                r.trainings, r.val_mean, r.val_sd, r.test_mean, r.test_sd, r.fitness_mean, r.fitness_sd);
+}
+
 }  // namespace
 
 json summary_json(const engine::RunSummary& s) {
@@ -60,7 +80,8 @@ json summary_json(const engine::RunSummary& s) {
           {"completion_tokens", s.completion_tokens},
           {"seeds", seeds},
           {"top", top},
-          {"workers", workers}};
+          {"workers", workers},
+          {"reeval", reeval_json(s)}};
 }
 
 void print_summary(const engine::RunSummary& s) {
@@ -81,6 +102,7 @@ void print_summary(const engine::RunSummary& s) {
   }
   print_table("seeds:", s.seeds);
   print_table("top children (the answer):", s.top);
+  print_reeval(s);
   if (!s.top.empty() && !s.seeds.empty() && s.seeds.front().verdict == VerdictKind::evaluated)
     std::printf("best child %s: fitness %.1f; best seed %s: fitness %.1f\n", s.top.front().name.c_str(),
                 s.top.front().fitness, s.seeds.front().name.c_str(), s.seeds.front().fitness);
@@ -133,6 +155,24 @@ void Progress::operator()(const std::string& type, const json& d) {
   } else if (type == "done" && tty_) {
     std::fprintf(stderr, "\n");
   }
+}
+
+void reevaluate(engine::Run& run, int k, bool as_json) {
+  std::map<std::int64_t, std::string> names;
+  for (const auto& c : run.summary().top) names[c.id] = c.name;
+  run.reevaluate(k, [&](const engine::ReevalRecord& r) {
+    const std::string& name = names[r.child_id];
+    if (as_json) {
+      std::cout << json{{"event", "reeval"}, {"name", name},          {"k", r.k},
+                        {"train_seed", r.train_seed}, {"verdict", to_string(r.verdict)}, {"val_acc", r.val_acc},
+                        {"test_acc", r.test_acc}, {"fitness", r.fitness}, {"weights", r.weights}}
+                       .dump()
+                << std::endl;
+      return;
+    }
+    std::fprintf(stderr, "reeval %-14s seed %lld: %s val_acc %.4f test_acc %.4f fitness %.1f\n", name.c_str(),
+                 static_cast<long long>(r.train_seed), to_string(r.verdict), r.val_acc, r.test_acc, r.fitness);
+  });
 }
 
 std::string lm_line(const std::string& spec, const std::string& mode) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "clrs/training.hpp"
+#include "safetensors.hpp"
 
 namespace evoprompt::clrs {
 namespace {
@@ -151,6 +152,10 @@ ClrsTrainResult train_clrs(const TripletFactory& triplet, const ClrsTrainOptions
   }
 
   restore(model, best);
+  if (!o.checkpoint_path.empty())
+    save_safetensors(o.checkpoint_path, module_weights(*model),
+                     {{"format", "pt"}, {"best_step", std::to_string(r.best_step)},
+                      {"val_acc", std::to_string(r.best_val_score)}, {"seed", std::to_string(o.seed)}});
   const auto test = clrs30_dataset(o.algorithm, "test", o.test_samples);
   std::vector<Batch> test_batches;
   for (std::size_t i = 0; i < test.size(); i += static_cast<std::size_t>(o.test_batch_size)) {

@@ -28,6 +28,7 @@ struct ClrsTrainOptions {
   std::int64_t test_samples = -1;  // the first samples of the test split; -1: all (32 x multiplier)
   std::int64_t test_batch_size = 32;
   torch::Device device = torch::kCPU;
+  std::string checkpoint_path;     // non-empty: the best-val weights written there as safetensors
 
   void validate() const;  // throws std::invalid_argument naming the bad option
 };

@@ -26,6 +26,7 @@ struct ArraysEvaluatorOptions {
   std::string device = "auto";
   int threads = 0;
   std::string cache_dir;
+  std::string weights_dir;          // non-empty: each child's best weights as DIR/<name>.safetensors
   double gpu_memory_fraction = 0.0;
 };
 

@@ -43,7 +43,9 @@ class InProcessClrsEvaluator : public Evaluator {
       if (on_compiled_) on_compiled_(compiled.compile_ms);
       const auto t0 = std::chrono::steady_clock::now();
       clrs::ClrsTrainResult t;
-      verdict = run_guarded([&] { t = clrs::train_clrs(compiled.factory, train_, on_progress_); });
+      clrs::ClrsTrainOptions train = train_;
+      train.checkpoint_path = checkpoint_path(options_.weights_dir, name);
+      verdict = run_guarded([&] { t = clrs::train_clrs(compiled.factory, train, on_progress_); });
       r.train_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (verdict.accepted()) {
         r.params_used = t.params_used;

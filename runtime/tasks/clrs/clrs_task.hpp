@@ -24,6 +24,7 @@ struct ClrsEvaluatorOptions {
   std::string device = "auto";
   int threads = 0;
   std::string cache_dir;
+  std::string weights_dir;  // non-empty: each child's best weights as DIR/<name>.safetensors
   double gpu_memory_fraction = 0.0;
 };
 

@@ -44,7 +44,8 @@ class InProcessMnist1dEvaluator : public Evaluator {
   ChildResult evaluate(const std::string& source, const std::string& name) override {
     std::function<void(const JitModel&)> hook;
     if (on_compiled_) hook = [this](const JitModel& m) { on_compiled_(m.compile_ms); };
-    return child_result(evaluate_model_child(*jit_, source, name, data_, train_, hook));
+    return child_result(
+        evaluate_model_child(*jit_, source, name, data_, with_checkpoint(train_, options_.weights_dir, name), hook));
   }
 
   std::string fingerprint(const std::string& source) override { return jit::token_fingerprint(source); }

@@ -24,6 +24,7 @@ const OptionTable<Mnist1dEvaluatorOptions>& mnist1d_option_table() {
         .add("threads", "--threads", &O::threads,
              "libtorch CPU threads per worker (0: 1 on CPU, the cores split over workers with GPUs)")
         .add("cache_dir", "", &O::cache_dir, "", OptionScope::machine)
+        .add("weights_dir", "", &O::weights_dir, "", OptionScope::machine)
         .add("gpu_memory_fraction", "", &O::gpu_memory_fraction, "", OptionScope::machine);
     return t;
   }();

@@ -23,6 +23,7 @@ struct Mnist1dEvaluatorOptions {
   std::string device = "auto";
   int threads = 0;                  // 0: libtorch's default
   std::string cache_dir;            // prelude cache; empty: the user cache
+  std::string weights_dir;          // non-empty: each child's best weights as DIR/<name>.safetensors
   double gpu_memory_fraction = 0.0; // CUDA caching-allocator cap (0: none); a worker's GPU memory limit
 };
 

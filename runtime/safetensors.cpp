@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace evoprompt::codegen::lm {
+namespace evoprompt {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -25,6 +25,7 @@ const char* dtype_name(StDType dtype) {
     case StDType::F16: return "F16";
     case StDType::BF16: return "BF16";
     case StDType::I64: return "I64";
+    case StDType::F64: return "F64";
   }
   return "?";
 }
@@ -35,6 +36,7 @@ std::size_t dtype_size(StDType dtype) {
     case StDType::F16: return 2;
     case StDType::BF16: return 2;
     case StDType::I64: return 8;
+    case StDType::F64: return 8;
   }
   return 0;
 }
@@ -45,6 +47,7 @@ torch::Dtype to_torch(StDType dtype) {
     case StDType::F16: return torch::kFloat16;
     case StDType::BF16: return torch::kBFloat16;
     case StDType::I64: return torch::kInt64;
+    case StDType::F64: return torch::kFloat64;
   }
   return torch::kFloat32;
 }
@@ -84,6 +87,7 @@ StDType parse_dtype(const std::string& s, const std::string& where) {
   if (s == "F16") return StDType::F16;
   if (s == "BF16") return StDType::BF16;
   if (s == "I64") return StDType::I64;
+  if (s == "F64") return StDType::F64;
   throw ModelLoadError(where + ".dtype: unsupported dtype '" + s +
                        "' (supported: F32, F16, BF16, I64)");
 }
@@ -275,6 +279,22 @@ torch::Tensor SafeTensors::get(const std::string& name, torch::Dtype dtype, torc
   return out;
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> module_weights(const torch::nn::Module& module) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  auto keep = [&](const std::string& name, const torch::Tensor& t) {
+    torch::Tensor copy = t.detach().clone();
+    if (!copy.is_floating_point()) copy = copy.to(torch::kInt64);
+    out.emplace_back(name, std::move(copy));
+  };
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) keep(p.key(), p.value());
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) keep(b.key(), b.value());
+  return out;
+}
+
+std::string checkpoint_path(const std::string& dir, const std::string& name) {
+  return dir.empty() ? std::string() : dir + "/" + name + ".safetensors";
+}
+
 void save_safetensors(const fs::path& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   json header = json::object();
@@ -289,6 +309,7 @@ void save_safetensors(const fs::path& path, const std::vector<std::pair<std::str
       case torch::kFloat16: dt = "F16"; break;
       case torch::kBFloat16: dt = "BF16"; break;
       case torch::kInt64: dt = "I64"; break;
+      case torch::kFloat64: dt = "F64"; break;
       default: throw std::invalid_argument("save_safetensors: unsupported dtype for '" + name + "'");
     }
     const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * t.element_size();
@@ -315,4 +336,4 @@ void save_safetensors(const fs::path& path, const std::vector<std::pair<std::str
   fs::rename(tmp, path);
 }
 
-}  // namespace evoprompt::codegen::lm
+}  // namespace evoprompt

@@ -15,16 +15,16 @@
 #include <utility>
 #include <vector>
 
-namespace evoprompt::codegen::lm {
+namespace evoprompt {
 
 // Every load failure: one line naming the file and the field or tensor.
 struct ModelLoadError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class StDType { F32, F16, BF16, I64 };
+enum class StDType { F32, F16, BF16, I64, F64 };
 
-// "F32", "F16", "BF16", "I64".
+// "F32", "F16", "BF16", "I64", "F64".
 const char* dtype_name(StDType dtype);
 std::size_t dtype_size(StDType dtype);
 torch::Dtype to_torch(StDType dtype);
@@ -81,10 +81,18 @@ class SafeTensors {
   std::map<std::string, std::string> metadata_;
 };
 
-// Writes tensors (contiguous copies, CPU; F32, F16, BF16 or I64) as one
-// safetensors file, header padded to 8 bytes. For tests and tools.
+// Writes tensors (contiguous copies, CPU; F32, F16, BF16, I64 or F64) as one
+// safetensors file, header padded to 8 bytes: LM states, checkpoints, tests.
 void save_safetensors(const std::filesystem::path& path,
                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-}  // namespace evoprompt::codegen::lm
+// A module's parameters and buffers by their dotted names, copied (training
+// goes on changing them); integer and boolean buffers as I64.
+std::vector<std::pair<std::string, torch::Tensor>> module_weights(const torch::nn::Module& module);
+
+// Where a trainer writes child `name`'s best weights under `dir`: "" when
+// `dir` is empty (no checkpoint), else DIR/NAME.safetensors.
+std::string checkpoint_path(const std::string& dir, const std::string& name);
+
+}  // namespace evoprompt
