@@ -8,6 +8,7 @@ set -euo pipefail
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
 train=(--steps 200 --eval-every 50 --threads 1 --device cpu)
 
 /usr/bin/python3 - "$work" <<'EOF'
@@ -129,7 +130,6 @@ echo "show, dump, replay DIR:CHILD ok"
 echo "own seeds ok"
 
 # Bad data: one line, exit 2, nothing trained or left behind.
-source "$(dirname "$0")/lib.sh"
 expect_usage "$work/nan/x.npy: NaN at row 0" evolve --task "arrays:$work/nan" --run "$work/bad"
 expect_usage "$work/n/y.npy: 19 labels for the 20 rows of x.npy" evolve --task "arrays:$work/n" --run "$work/bad"
 expect_usage "$work/float_labels/y.npy: labels must be integers" seeds --task "arrays:$work/float_labels"
@@ -140,4 +140,9 @@ expect_usage "$work/none: no such folder" evolve --task "arrays:$work/none" --ru
 expect_usage "--data is a setting of task mnist1d, not arrays:$work/vec" evolve --task "$vec" --data "$work" --run "$work/bad"
 expect_usage "--seeds is a setting of the arrays:DIR tasks, not mnist1d" evolve --seeds "$work/myseeds" --run "$work/bad"
 [ ! -e "$work/bad" ] || { echo "a refused evolve left $work/bad behind"; exit 1; }
+
+# report and export work for this task too.
+"$bin" report "$work/run" "$work/own" --out "$work/report.html" > /dev/null
+check_report "$work/report.html" "$work/run" "$work/own"
+[ "$("$bin" export "$work/run" --jsonl | wc -l)" -eq "$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from children').fetchone()[0])" "$work/run/journal.sqlite")" ]
 echo "arrays e2e ok"

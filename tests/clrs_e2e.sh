@@ -10,6 +10,7 @@ data=$2
 seeds=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
 py=/usr/bin/python3
 
 tiny=(--steps 4 --eval-every 2 --hidden 16 --batch-size 4 --test-samples 4 --threads 1 --device cpu)
@@ -115,7 +116,6 @@ EOF
 grep -Eq "^bfs +evaluated +9995 .* 99\.73 " "$work/eval.txt"
 
 # Usage errors: one line, exit 2, nothing written.
-source "$(dirname "$0")/lib.sh"
 expect_usage "unknown CLRS-30 algorithm 'nope'" evolve --task clrs:nope --run "$work/b"
 expect_usage "--data is a setting of task mnist1d, not clrs:bfs" evolve --task clrs:bfs --data /tmp --run "$work/b"
 expect_usage "--hidden is a setting of the clrs:ALGORITHM tasks, not mnist1d" evolve --hidden 16 --run "$work/b"
@@ -124,4 +124,9 @@ expect_usage "eval-every must be >= 1" evolve --task clrs:bfs --eval-every 0 --r
 expect_usage "unknown CLRS-30 algorithm 'nope'" clrs eval "$seeds/clrs/v1.cpp" --algos bfs,nope
 expect_usage "unknown task 'cifar'" check "$seeds/clrs/v1.cpp" --task cifar
 expect_usage "--val-size is a setting of tasks mnist1d, arrays:DIR, not clrs:bfs" replay "$seeds/clrs/v1.cpp" --task clrs:bfs --val-size 10
+
+# report and export work for this task too.
+"$bin" report "$work/a" --out "$work/report.html" > /dev/null
+check_report "$work/report.html" "$work/a"
+[ "$("$bin" export "$work/a" --jsonl | wc -l)" -eq "$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from children').fetchone()[0])" "$work/a/journal.sqlite")" ]
 echo "clrs e2e ok"

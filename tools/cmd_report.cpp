@@ -98,8 +98,10 @@ void add_report_commands(CLI::App& app) {
     if (exp->jsonl) {
       for (const auto& row : rows) text << row.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     } else {
-      std::vector<std::string> columns;
-      for (const auto& [k, v] : flat_row(engine::child_row({}, {})).items()) columns.push_back(k);
+      std::vector<std::string> columns{"id", "name"};  // then the rest by name
+      const json blank = flat_row(engine::child_row({}, {}));
+      for (const auto& [k, v] : blank.items())
+        if (k != "id" && k != "name") columns.push_back(k);
       for (std::size_t i = 0; i < columns.size(); ++i) text << (i ? "," : "") << columns[i];
       text << "\n";
       for (const auto& row : rows) {

@@ -11,6 +11,9 @@ var VERDICT_COLOURS = {
   oom: "#542788", too_large: "#b2abd2", lm_error: "#999999", pending: "#dddddd", accepted: "#cccccc"
 };
 var RUN_COLOURS = d3.scale.category10();
+// Debian 12 ships highlight.js 9, which otherwise logs an end-of-life notice;
+// the page only highlights its own data, offline.
+hljs.configure({ hideUpgradeWarningAcceptNoSupportOrSecurityUpdates: true });
 
 function key(r, id) { return "c" + r + "-" + id; }
 function el(parent, tag, text, cls) {
@@ -42,6 +45,12 @@ function row(t, cells) {
     if (c.node) c.node(td); else td.textContent = c.text === undefined ? String(c) : c.text;
   });
   return tr;
+}
+// An extent that a scale can use: a single value is widened around itself.
+function padded(extent) {
+  if (extent[0] !== extent[1]) return extent;
+  var pad = Math.max(Math.abs(extent[0]) * 0.05, 1e-3);
+  return [extent[0] - pad, extent[1] + pad];
 }
 function frame(parent, width, height, margin) {
   var svg = d3.select(parent).append("svg").attr("width", width + margin.l + margin.r).attr("height", height + margin.t + margin.b);
@@ -86,8 +95,9 @@ function drawPareto() {
   var W = 720, H = 380, M = { l: 64, r: 170, t: 10, b: 46 };
   var g = frame(document.getElementById("pareto"), W, H, M);
   if (!pts.length) { g.append("text").attr("y", 20).text("no child has been scored yet"); return; }
-  var x = d3.scale.log().domain(d3.extent(pts, function (p) { return p.c.params_used; })).range([0, W]).nice();
-  var y = d3.scale.linear().domain(d3.extent(pts, function (p) { return p.c.val_acc; })).range([H, 0]).nice();
+  var xs = d3.extent(pts, function (p) { return p.c.params_used; });
+  var x = d3.scale.log().domain(xs[0] === xs[1] ? [xs[0] / 2, xs[1] * 2] : xs).range([0, W]).nice();
+  var y = d3.scale.linear().domain(padded(d3.extent(pts, function (p) { return p.c.val_acc; }))).range([H, 0]).nice();
   axes(g, x, y, W, H, "used parameters (log)", "best validation accuracy", [6, ",d"]);
   RUNS.forEach(function (run, r) {
     var ids = byId(run), front = run.front.map(function (id) { return ids[id]; });
@@ -125,7 +135,7 @@ function drawCurve() {
   if (!all.length) { g.append("text").attr("y", 20).text("no child has been evaluated yet"); return; }
   var n = d3.max(RUNS, function (run) { return run.best_so_far.length; });
   var x = d3.scale.linear().domain([1, Math.max(2, n)]).range([0, W]);
-  var y = d3.scale.linear().domain(d3.extent(all)).range([H, 0]).nice();
+  var y = d3.scale.linear().domain(padded(d3.extent(all))).range([H, 0]).nice();
   axes(g, x, y, W, H, "children evaluated", "max fitness so far");
   var items = [];
   DATA.groups.forEach(function (gr, i) {
@@ -181,7 +191,7 @@ function drawRounds() {
       var tuning = tune.tuned ? "tuned" : (tune.detail || (rd.finished ? "none" : "round running"));
       row(t, [rd.round, rd.samples, rd.samples ? fmt(100 * rd.kept / rd.samples, 0) + "%" : "", fmt(rd.best_fitness, 1),
         fmt(rd.median_fitness, 1), rd.prompt_tokens + " + " + rd.completion_tokens, fmt(rd.lm_ms / 1000, 1),
-        tune.tuned ? fmt(tune.loss_before, 4) : "", tune.tuned ? fmt(tune.loss_after, 4) : "", { text: tuning, cls: "l" }]);
+        tune.tuned ? fmt(tune.loss_before, 4) : "", tune.tuned ? fmt(tune.loss_after, 4) : "", { text: tuning, cls: "l wrap" }]);
     });
   });
 }
