@@ -118,3 +118,18 @@ assert json.loads(db.execute("select tune from rounds where round=1").fetchone()
 assert db.execute("select value from meta where key='status'").fetchone()[0] == "finished"
 print("local LM e2e: ok; round 0 prompt-tuning loss", round(tune["loss_before"], 3), "->", round(tune["loss_after"], 3))
 PY
+
+# The no-tune arm with the same seed: round 0 is drawn from the plain LM in
+# both arms (no untrained soft prompt), so its samples are the same.
+"$bin" evolve --run "$work/plain" --lm "local:$work/model" --mode no-tune --rounds 2 --prompts 1 --samples 6 \
+  --survivors 1 --max-tokens 8 --alpha 1.0 --steps 10 --eval-every 5 --workers 1 --threads 1 --device cpu \
+  --json > /dev/null 2> "$work/err" || { cat "$work/err"; exit 1; }
+/usr/bin/python3 - "$work/run" "$work/plain" <<'PY'
+import sqlite3, sys
+def round0(run):
+    db = sqlite3.connect(run + "/journal.sqlite")
+    return db.execute("select name, completion, temperature from children where round=0 order by id").fetchall()
+tuned, plain = round0(sys.argv[1]), round0(sys.argv[2])
+assert len(tuned) == 6 and tuned == plain, (tuned, plain)
+print("round 0 of evoprompting equals round 0 of no-tune: ok")
+PY

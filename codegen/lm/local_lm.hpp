@@ -9,8 +9,8 @@
 // soft prompt + prompt, the KV cache holding the P soft positions, then the
 // batched decode) and at training. Before the first tune() or load_state()
 // generation uses the plain prompt, so an untuned run (`--mode no-tune`) and
-// the first round of a tuned run sample from the plain LM
-// (LocalLmOptions::prefix_before_tuning changes that).
+// the first round of a tuned run sample from the plain LM: the arms differ
+// only once TRAIN has run.
 //
 // tune(examples): each example is [soft prompt] + tokens(metrics_block, with
 // the tokenizer's special tokens) + tokens(code); the loss is the mean
@@ -90,7 +90,7 @@ class LocalLanguageModel : public LanguageModel {
   // [P, hidden] float32 on the model's device (undefined when P is 0).
   const torch::Tensor& soft_prompt() const { return soft_prompt_; }
   // Whether generation prepends the soft prompt.
-  bool soft_prompt_active() const { return soft_prompt_.defined() && (active_ || options_.prefix_before_tuning); }
+  bool soft_prompt_active() const { return soft_prompt_.defined() && active_; }
 
  private:
   struct Sequence {

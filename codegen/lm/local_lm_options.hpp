@@ -17,7 +17,6 @@ struct LocalLmOptions {
   double tune_lr = 0.1;                   // Adam
   std::int64_t tune_micro_batch_tokens = 4096;  // padded positions per forward/backward (memory)
   std::uint64_t seed = 0;                 // initial soft prompt tokens and the shuffles
-  bool prefix_before_tuning = false;      // prepend the initial soft prompt before any tune/load
   bool gradient_checkpointing = true;     // tuning recomputes each layer in the backward pass
 };
 

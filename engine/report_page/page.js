@@ -213,8 +213,12 @@ function drawLineage() {
       var list = rows[l], offset = (W - list.length * step) / 2 + step / 2;
       list.forEach(function (c, i) { pos[c.id] = { x: offset + i * step, y: li * 90 }; });
     });
-    var fit = run.children.filter(function (c) { return SCORED[c.verdict]; }).map(function (c) { return c.fitness; });
-    var colour = d3.scale.linear().domain(fit.length ? d3.extent(fit) : [0, 1]).range(["#d73027", "#1a9850"]);
+    // By rank among the run's scored children: one huge seed must not turn
+    // every other node the same green.
+    var fit = run.children.filter(function (c) { return SCORED[c.verdict]; }).map(function (c) { return c.fitness; })
+      .sort(function (a, b) { return a - b; });
+    var shade = d3.scale.linear().domain([0, 0.5, 1]).range(["#d73027", "#fee08b", "#1a9850"]);
+    var colour = function (f) { return shade(fit.length > 1 ? d3.bisectLeft(fit, f) / (fit.length - 1) : 1); };
     var div = el(root, "div", null, "plot");
     var g = frame(div, W, H, M);
     levels.forEach(function (l, li) {
@@ -236,7 +240,7 @@ function drawLineage() {
       .append("title").text(function (c) {
         return c.name + ": " + c.verdict + (SCORED[c.verdict] ? ", fitness " + fmt(c.fitness, 1) : "") + (retired[c.id] ? " (chosen as a parent, then retired)" : "");
       });
-    el(root, "p", "Colour: fitness, red (worst) to green (best); grey: not scored. A black ring: chosen as a parent, then retired.", "note");
+    el(root, "p", "Colour: rank by fitness among the run's scored children, red (worst) to green (best); grey: not scored. A black ring: chosen as a parent, then retired.", "note");
   });
 }
 
