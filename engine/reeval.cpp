@@ -21,6 +21,12 @@ void mean_sd(const std::vector<double>& v, double& mean, double& sd) {
 
 }  // namespace
 
+nlohmann::json to_json(const ReevalStats& s) {
+  return {{"trainings", s.trainings},   {"val_mean", s.val_mean},   {"val_sd", s.val_sd},
+          {"test_mean", s.test_mean},   {"test_sd", s.test_sd},     {"fitness_mean", s.fitness_mean},
+          {"fitness_sd", s.fitness_sd}};
+}
+
 std::map<std::int64_t, ReevalStats> reeval_stats(const Journal& journal) {
   std::map<std::int64_t, std::vector<ReevalRecord>> rows;
   for (auto& r : journal.reevals()) rows[r.child_id].push_back(std::move(r));

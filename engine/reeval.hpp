@@ -4,6 +4,8 @@
 // paper's answer is the single run.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +25,9 @@ struct ReevalStats {
   double test_mean = 0.0, test_sd = 0.0;
   double fitness_mean = 0.0, fitness_sd = 0.0;
 };
+
+// {"trainings", "val_mean", "val_sd", "test_mean", ..., "fitness_sd"}.
+nlohmann::json to_json(const ReevalStats& stats);
 
 // Every child with re-evaluation rows; sd is the sample sd (0 for one value).
 std::map<std::int64_t, ReevalStats> reeval_stats(const Journal& journal);

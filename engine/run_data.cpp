@@ -21,12 +21,6 @@ std::map<std::int64_t, std::vector<std::int64_t>> parents_by_prompt(const Journa
   return out;
 }
 
-json stats_json(const ReevalStats& s) {
-  return {{"trainings", s.trainings},   {"val_mean", s.val_mean},   {"val_sd", s.val_sd},
-          {"test_mean", s.test_mean},   {"test_sd", s.test_sd},     {"fitness_mean", s.fitness_mean},
-          {"fitness_sd", s.fitness_sd}};
-}
-
 // Trained and scored, whether or not it passed the alpha filter.
 bool scored(const ChildRecord& c) {
   return c.verdict == VerdictKind::evaluated || c.verdict == VerdictKind::filtered_alpha;
@@ -84,7 +78,7 @@ std::vector<json> child_rows(const Journal& journal) {
     const auto p = parents.find(c.prompt_id);
     const auto s = stats.find(c.id);
     out.push_back(child_row(c, p == parents.end() ? std::vector<std::int64_t>{} : p->second,
-                            s == stats.end() ? json(nullptr) : stats_json(s->second)));
+                            s == stats.end() ? json(nullptr) : to_json(s->second)));
   }
   return out;
 }
@@ -146,7 +140,7 @@ json run_data(const Journal& journal, const std::string& label) {
     const auto p = parents.find(c.prompt_id);
     const auto s = stats.find(c.id);
     json row = child_row(c, p == parents.end() ? std::vector<std::int64_t>{} : p->second,
-                         s == stats.end() ? json(nullptr) : stats_json(s->second));
+                         s == stats.end() ? json(nullptr) : to_json(s->second));
     row.erase("completion");  // the page shows the extracted program
     rows.push_back(std::move(row));
   }

@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-int visible_gpus() { return static_cast<int>(GpuMask::of_this_process().visible().size()); }
+int visible_gpus(const GpuMask& gpus) { return static_cast<int>(gpus.visible().size()); }
 
 int cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
@@ -86,13 +86,13 @@ bool is_secret_variable(const std::string& name) {
   return false;
 }
 
-int default_worker_count() {
-  const int gpus = visible_gpus();
-  return gpus > 0 ? gpus : cores();
+int default_worker_count(const GpuMask& gpus) {
+  const int n = visible_gpus(gpus);
+  return n > 0 ? n : cores();
 }
 
-int default_threads_per_worker(int workers) {
-  return visible_gpus() > 0 ? std::max(1, cores() / std::max(1, workers)) : 1;
+int default_threads_per_worker(int workers, const GpuMask& gpus) {
+  return visible_gpus(gpus) > 0 ? std::max(1, cores() / std::max(1, workers)) : 1;
 }
 
 std::int64_t default_mem_limit_mb(int workers) {
@@ -121,13 +121,14 @@ struct WorkerPool::Worker {
   std::string kill_rule, kill_message;
 };
 
-WorkerPool::WorkerPool(WorkerPoolOptions options) : options_(std::move(options)) {
-  if (options_.workers <= 0) options_.workers = default_worker_count();
+WorkerPool::WorkerPool(WorkerPoolOptions options)
+    : options_(std::move(options)), gpus_(GpuMask::of_this_process()) {
+  if (options_.workers <= 0) options_.workers = default_worker_count(gpus_);
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
   // The machine-scoped fields every task has (see tasks/option_table.hpp).
   auto& e = options_.task.options;
-  if (e.at("threads").get<int>() <= 0) e["threads"] = default_threads_per_worker(options_.workers);
-  if (const int gpus = visible_gpus(); gpus > 0 && e.at("gpu_memory_fraction").get<double>() <= 0.0) {
+  if (e.at("threads").get<int>() <= 0) e["threads"] = default_threads_per_worker(options_.workers, gpus_);
+  if (const int gpus = visible_gpus(gpus_); gpus > 0 && e.at("gpu_memory_fraction").get<double>() <= 0.0) {
     const int per_gpu = (options_.workers + gpus - 1) / gpus;
     e["gpu_memory_fraction"] = 0.9 / per_gpu;  // the workers sharing a GPU split it
   }
@@ -165,7 +166,7 @@ void WorkerPool::start(Worker& w) {
   const std::string exe = options_.executable;
   const char* argv[] = {exe.c_str(), "__worker", nullptr};
   // One GPU of the visible ones per worker, unless the device names one.
-  const std::optional<std::string> gpu = GpuMask::of_this_process().for_worker(w.info.slot, device_);
+  const std::optional<std::string> gpu = gpus_.for_worker(w.info.slot, device_);
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) {
     const std::string name(*e, std::strcspn(*e, "="));

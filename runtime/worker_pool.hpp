@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "evaluator.hpp"
+#include "gpu_devices.hpp"
 #include "tasks/task.hpp"
 
 namespace evoprompt {
@@ -39,17 +40,17 @@ struct WorkerPoolOptions {
   std::function<void(std::size_t job, std::int64_t step, double loss, double val_score)> on_progress;
 };
 
-// The threads rule: on CPU, one worker per core with one libtorch thread
-// each (small models scale better across processes than across threads,
-// and one thread keeps training bit-reproducible); with GPUs, one worker per
-// GPU and the cores shared among them.
 // True for a variable that holds a credential by its name (..._API_KEY,
 // ..._TOKEN, ...SECRET..., PASSWORD, AWS_..., and the like): workers run
 // machine-written code and get none of them.
 bool is_secret_variable(const std::string& name);
 
-int default_worker_count();
-int default_threads_per_worker(int workers);
+// The threads rule: on CPU, one worker per core with one libtorch thread
+// each (small models scale better across processes than across threads,
+// and one thread keeps training bit-reproducible); with GPUs, one worker per
+// GPU and the cores shared among them.
+int default_worker_count(const GpuMask& gpus = GpuMask::of_this_process());
+int default_threads_per_worker(int workers, const GpuMask& gpus);
 std::int64_t default_mem_limit_mb(int workers);
 
 struct WorkerState {
@@ -92,6 +93,7 @@ class WorkerPool : public Evaluator {
   WorkerPoolOptions options_;
   std::string describe_;
   std::string device_;  // the evaluator's device setting
+  GpuMask gpus_;        // read once: what the workers' masks are cut from
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void(const WorkerState&)> on_state_;
 };

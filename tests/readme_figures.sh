@@ -3,7 +3,7 @@
 # (evolve --task mnist1d: preset quick, --lm mutate, seed 0, the generated
 # canonical data) on the CPU and checks its journal against the table and the
 # sample counts that README.md prints under "Command 1".
-# Usage: readme_figures.sh EVOPROMPT_BINARY README.md
+# Usage: readme_figures.sh EVOPROMPT_BINARY README.md [SCREENSHOT_DIR]
 set -euo pipefail
 bin=$1
 readme=$2
@@ -41,3 +41,18 @@ if (samples, in_g, alpha) != tuple(map(int, counts.groups())):
 assert not bad, "README command 1 figures are stale:\n  " + "\n  ".join(bad)
 print("README figures of command 1: ok", got)
 EOF
+
+# The issue's check of `report`: command 1's run gives a page under 5 MB that
+# renders offline, with its front, curve and lineage.
+source "$(dirname "$0")/lib.sh"
+"$bin" report "$work/run" --out "$work/report.html" > /dev/null
+[ "$(stat -c %s "$work/report.html")" -lt 5000000 ]
+check_report "$work/report.html" "$work/run"
+for mark in 'class="front"' 'class="mean-curve"' 'class="lineage-edge"'; do
+  grep -q "$mark" "$work/dom.html" || { echo "the report of command 1 lacks $mark"; exit 1; }
+done
+if [ -n "${3:-}" ]; then
+  mkdir -p "$3"
+  "${chrome[@]}" --window-size=1280,2600 --screenshot="$3/command1.png" "file://$work/report.html" 2> /dev/null
+  echo "screenshot: $3/command1.png"
+fi

@@ -42,10 +42,12 @@ json row_json(const engine::ChildRecord& c) {
 
 json reeval_json(const engine::RunSummary& s) {
   json out = json::array();
-  for (const auto& r : s.reeval)
-    out.push_back({{"id", r.child_id},           {"name", s.names.at(r.child_id)}, {"trainings", r.trainings},
-                   {"val_mean", r.val_mean},     {"val_sd", r.val_sd},             {"test_mean", r.test_mean},
-                   {"test_sd", r.test_sd},       {"fitness_mean", r.fitness_mean}, {"fitness_sd", r.fitness_sd}});
+  for (const auto& r : s.reeval) {
+    json row = engine::to_json(r);
+    row["id"] = r.child_id;
+    row["name"] = s.names.at(r.child_id);
+    out.push_back(std::move(row));
+  }
   return out;
 }
 
