@@ -156,14 +156,13 @@ void Run::reevaluate(int k, const std::function<void(const ReevalRecord&)>& on_r
   // set per training seed.
   st.pool = nullptr;
   st.evaluator.reset();
+  // Every task has the options `seed` and (machine-scoped) `weights_dir`.
   const tasks::TaskConfig& task = st.settings.task;
-  bool writes_weights = false;
-  for (const auto& field : task.task->options()) writes_weights = writes_weights || field.key == "weights_dir";
   const std::int64_t base_seed = task.options.at("seed").get<std::int64_t>();
   auto evaluator_for = [&](std::int64_t seed, const std::string& weights_dir) {
     nlohmann::json options = task.options;
     options["seed"] = seed;
-    if (writes_weights) options["weights_dir"] = std::filesystem::absolute(weights_dir).string();
+    options["weights_dir"] = std::filesystem::absolute(weights_dir).string();
     return make_run_evaluator(st.settings, tasks::task_config(task.name, options), nullptr);
   };
   engine::reevaluate(*st.journal, st.dir, summarize(*st.journal).top, k, base_seed, evaluator_for, on_row);

@@ -150,7 +150,7 @@ json run_data(const Journal& journal, const std::string& label) {
   for (const auto& c : summary.top) top.push_back(c.id);
   run["top"] = top;
   json reeval_top = json::array();
-  for (const auto& s : ranked_by_mean(journal)) reeval_top.push_back(s.child_id);
+  for (const auto& s : summary.reeval) reeval_top.push_back(s.child_id);
   run["reeval_top"] = reeval_top;
   run["front"] = pareto_front(children);
   run["best_so_far"] = best_fitness_so_far(children);
@@ -159,6 +159,7 @@ json run_data(const Journal& journal, const std::string& label) {
   // kept, the LM's tokens and time, and TRAIN's report.
   std::map<std::int64_t, int> round_of_prompt;
   for (const auto& p : journal.prompts()) round_of_prompt[p.id] = p.round;
+  const auto calls = journal.lm_calls();
   json rounds = json::array();
   for (const auto& r : journal.rounds()) {
     json verdicts = json::object();
@@ -171,7 +172,7 @@ json run_data(const Journal& journal, const std::string& label) {
       if (c.in_history) ++kept, fitness.push_back(c.fitness);
     }
     double lm_ms = 0.0;
-    for (const auto& call : journal.lm_calls()) {
+    for (const auto& call : calls) {
       const auto it = round_of_prompt.find(call.prompt_id);
       if (it == round_of_prompt.end() || it->second != r.round) continue;
       lm_ms += call.ms;

@@ -20,7 +20,7 @@ enum class OptionType { integer, unsigned_integer, real, text };
 enum class OptionScope {
   user,     // a flag, a [train] key, stored with the run
   name,     // fixed by the task's name (clrs:bfs: algorithm), stored
-  machine,  // set per worker (threads rule, cache, GPU share): never stored
+  machine,  // set per worker (threads rule, cache, GPU share, checkpoint folder): never stored
 };
 
 struct OptionField {
