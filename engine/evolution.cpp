@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <exception>
 #include <sstream>
 
 #include "extract.hpp"
@@ -187,35 +189,204 @@ std::vector<Individual> Evolution::initialize_population() {
   return pool;
 }
 
-// Algorithm 2 (CROSSMUT), one prompt at a time, each prompt's children going
-// straight through Algorithm 3 (FILTERANDEVAL): the same children and scores
-// as sampling all m prompts first, but a crash loses at most one prompt's
-// samples, and repairs can spend the round's budget.
-std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const std::vector<Individual>& P) {
-  const int prompts = config_.prompts;
-  std::int64_t round_budget = static_cast<std::int64_t>(prompts) * samples;  // every sample counts
-  std::vector<Individual> evaluated;
-  for (int i = 0; i < prompts && round_budget > 0; ++i) {
-    std::mt19937_64 rng = keyed_rng(config_.seed, t, i);
-    std::uniform_int_distribution<std::size_t> uniform_parent(0, P.size() - 1);
-    std::vector<Individual> examples;  // k parents i.i.d. uniform, with replacement
-    for (int j = 0; j < config_.parents; ++j) examples.push_back(P[uniform_parent(rng)]);
-    std::uniform_int_distribution<std::size_t> uniform_temperature(0, config_.temperatures.size() - 1);
-    std::vector<double> temperatures;  // drawn per sample
-    const auto n = std::min<std::int64_t>(samples, round_budget);
-    for (std::int64_t j = 0; j < n; ++j) temperatures.push_back(config_.temperatures[uniform_temperature(rng)]);
-    const std::uint64_t lm_seed = rng();
+// One round in flight. Its steps are its LM calls in journal order: a
+// prompt's samples, or the repair of one child. Calls run ahead, up to the
+// limit, but a step's rows enter the journal only after every earlier
+// step's, so ids, duplicates and budget come out as if the steps had run one
+// after another, whatever the timing.
+struct Evolution::Round {
+  struct Step {
+    PromptRecord prompt;
+    std::vector<double> temperatures;
+    std::uint64_t first_sample = 0;
+    bool journaled = false;  // its children are in the journal already (a resumed run)
+    bool asked = false;      // its LM call has started
+    bool repairs_planned = false;
+    std::vector<std::size_t> children;  // indices into Round::children
+  };
 
-    const PromptRecord& prompt = prompt_for(t, i, examples, lm_seed, 0, "");
-    std::vector<ChildRecord> children = sample_children(prompt, temperatures, lm_seed);
-    round_budget -= static_cast<std::int64_t>(children.size());
-    for (auto& kept : filter_and_eval(children, round_budget)) evaluated.push_back(std::move(kept));
+  int t = 0;
+  int samples = 0;
+  const std::vector<Individual>* parents = nullptr;
+  std::int64_t budget = 0;  // every sample counts, repairs included
+  int next_prompt = 0;
+  std::vector<Step> steps;
+  std::size_t committed = 0;                           // steps[0, committed) are in the journal
+  std::deque<ChildRecord> children;                    // the round's, by evaluation ticket
+  std::vector<char> compiled;                          // per child: it got past the compiler
+  std::map<std::int64_t, std::size_t> repair_step_of;  // child id -> the step repairing it
+  std::exception_ptr lm_failure;
+
+  bool compile_known(std::size_t k) const { return children[k].verdict != VerdictKind::pending || compiled[k]; }
+};
+
+// Algorithm 2 (CROSSMUT) and Algorithm 3 (FILTERANDEVAL) together, as a
+// pipeline: the m prompts are sampled while earlier children train, and
+// each child goes to a free worker as soon as it is screened. With --repair,
+// a prompt's sample count depends on the repairs before it, so the next
+// prompt is asked once the previous prompt's children are past the compiler.
+std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const std::vector<Individual>& P) {
+  Round r;
+  r.t = t;
+  r.samples = samples;
+  r.parents = &P;
+  r.budget = static_cast<std::int64_t>(config_.prompts) * samples;
+  auto prompts_left = [&] { return r.next_prompt < config_.prompts && r.budget > 0; };
+  do plan_prompt(r, r.next_prompt++);
+  while (!config_.repair && prompts_left());
+
+  LmCalls calls(lm_, lm_concurrency_);
+  for (;;) {
+    if (stop_ && stop_->load()) {
+      // In-flight children stay pending (evaluated again on resume), marked.
+      evaluator_.abandon();
+      for (ChildRecord& c : r.children)
+        if (c.verdict == VerdictKind::pending) {
+          c.message = "abandoned: the run was interrupted";
+          save(c);
+        }
+      throw Interrupted();
+    }
+    for (std::size_t s = r.committed; s < r.steps.size() && calls.can_start() && !r.lm_failure; ++s) {
+      Round::Step& step = r.steps[s];
+      if (step.journaled || step.asked) continue;
+      calls.start(s, request_for(step.prompt, step.temperatures, step.first_sample));
+      step.asked = true;
+    }
+    while (r.committed < r.steps.size() && !r.lm_failure) {
+      std::optional<LmAnswer> answer;
+      if (!r.steps[r.committed].journaled) {
+        try {
+          answer = calls.take(r.committed);
+        } catch (...) {
+          r.lm_failure = std::current_exception();  // raised once the children in flight are done
+          break;
+        }
+        if (!answer) break;
+      }
+      commit(r, r.committed, std::move(answer));
+      ++r.committed;
+    }
+    bool planned = !prompts_left();
+    if (config_.repair) {
+      // The last prompt's repairs, then the next prompt, once its children's compile verdicts are in.
+      std::size_t last = r.steps.size();
+      while (last > 0 && r.steps[last - 1].prompt.repair_of != 0) --last;
+      Round::Step& prompt = r.steps[last - 1];
+      const bool known = last <= r.committed && std::all_of(prompt.children.begin(), prompt.children.end(),
+                                                            [&](std::size_t k) { return r.compile_known(k); });
+      if (!prompt.repairs_planned && known && !r.lm_failure) {
+        plan_repairs(r, last - 1);
+        if (prompts_left()) plan_prompt(r, r.next_prompt++);
+        continue;
+      }
+      planned = planned && prompt.repairs_planned;
+    }
+    if (evaluator_.in_flight() == 0 && (r.lm_failure || (planned && r.committed == r.steps.size()))) break;
+    const auto wait = std::chrono::milliseconds(calls.running() > 0 ? 5 : 50);
+    for (const EvaluationEvent& e : evaluator_.poll(wait)) apply(r, e);
+  }
+  if (r.lm_failure) std::rethrow_exception(r.lm_failure);
+
+  // The round's kept children in the order of the steps run one by one: each
+  // prompt's children, a repair right after the child it repairs.
+  std::vector<Individual> evaluated;
+  for (const Round::Step& step : r.steps) {
+    if (step.prompt.repair_of != 0) continue;
+    for (std::size_t k : step.children) {
+      if (r.children[k].in_history) evaluated.push_back(to_individual(r.children[k]));
+      if (auto fix = r.repair_step_of.find(r.children[k].id); fix != r.repair_step_of.end())
+        for (std::size_t f : r.steps[fix->second].children)
+          if (r.children[f].in_history) evaluated.push_back(to_individual(r.children[f]));
+    }
   }
   return evaluated;
 }
 
-const PromptRecord& Evolution::prompt_for(int t, int index, const std::vector<Individual>& examples,
-                                          std::uint64_t seed, std::int64_t repair_of, const std::string& repair_text) {
+// Prompt `index` of the round: k parents i.i.d. uniform with replacement, a
+// temperature per sample, the LM's seed, all from the prompt's own generator.
+void Evolution::plan_prompt(Round& r, int index) {
+  std::mt19937_64 rng = keyed_rng(config_.seed, r.t, index);
+  const std::vector<Individual>& P = *r.parents;
+  std::uniform_int_distribution<std::size_t> uniform_parent(0, P.size() - 1);
+  std::vector<Individual> examples;
+  for (int j = 0; j < config_.parents; ++j) examples.push_back(P[uniform_parent(rng)]);
+  std::uniform_int_distribution<std::size_t> uniform_temperature(0, config_.temperatures.size() - 1);
+  Round::Step step;
+  const auto n = std::min<std::int64_t>(r.samples, r.budget);
+  for (std::int64_t j = 0; j < n; ++j) step.temperatures.push_back(config_.temperatures[uniform_temperature(rng)]);
+  const std::uint64_t lm_seed = rng();
+  step.prompt = prompt_for(r.t, index, examples, lm_seed, 0, "");
+  step.first_sample = static_cast<std::uint64_t>(samples_used_);
+  step.journaled = std::any_of(children_.begin(), children_.end(),
+                               [&](const ChildRecord& c) { return c.prompt_id == step.prompt.id; });
+  samples_used_ += n;
+  r.budget -= n;
+  r.steps.push_back(std::move(step));
+}
+
+// One fix attempt for each of the step's children that did not compile, in
+// order, while the round's budget lasts.
+void Evolution::plan_repairs(Round& r, std::size_t s) {
+  r.steps[s].repairs_planned = true;
+  const std::vector<std::size_t> children = r.steps[s].children;
+  for (std::size_t k : children) {
+    const ChildRecord& broken = r.children[k];
+    if (broken.kind != "sample" || broken.verdict != VerdictKind::compile_error || r.budget <= 0) continue;
+    Round::Step step;
+    // The same prompt slot could hold fixes of two children: key it by the child.
+    step.prompt = prompt_for(broken.round, broken.sample, {}, broken.id, broken.id,
+                             repair_prompt(broken, evaluator_.opening()));
+    step.temperatures = {broken.temperature};
+    step.first_sample = static_cast<std::uint64_t>(samples_used_);
+    step.journaled = std::any_of(children_.begin(), children_.end(),
+                                 [&](const ChildRecord& c) { return c.prompt_id == step.prompt.id; });
+    samples_used_ += 1;
+    r.budget -= 1;
+    r.repair_step_of[broken.id] = r.steps.size();
+    r.steps.push_back(std::move(step));
+  }
+}
+
+// A step's children into the journal (unless they are there already), then
+// screened in order; those left go to the evaluator.
+void Evolution::commit(Round& r, std::size_t s, std::optional<LmAnswer> answer) {
+  Round::Step& step = r.steps[s];
+  std::vector<ChildRecord> rows;
+  if (answer) {
+    rows = record_children(step.prompt, step.temperatures, *answer);
+  } else {
+    for (const auto& c : children_)
+      if (c.prompt_id == step.prompt.id) rows.push_back(c);
+  }
+  for (ChildRecord& row : rows) {
+    const std::size_t k = r.children.size();
+    r.children.push_back(std::move(row));
+    r.compiled.push_back(0);
+    step.children.push_back(k);
+    ChildRecord& child = r.children.back();
+    if (child.verdict == VerdictKind::pending && screen(child)) {
+      evaluator_.submit(k, {child.source, child.name});
+      continue;
+    }
+    if (child.verdict != VerdictKind::lm_error) first_with_hash_.emplace(child.token_hash, child.id);
+    report_child(child);
+  }
+}
+
+void Evolution::apply(Round& r, const EvaluationEvent& e) {
+  if (e.kind == EvaluationEvent::Kind::compiled) {
+    r.compiled[e.ticket] = 1;
+    return;
+  }
+  ChildRecord& c = r.children[e.ticket];
+  set_result(c, e.result);
+  save(c);
+  report_child(c);
+}
+
+PromptRecord Evolution::prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
+                                   std::int64_t repair_of, const std::string& repair_text) {
   PromptRecord p;
   p.round = t;
   p.index = index;
@@ -242,95 +413,63 @@ const PromptRecord& Evolution::prompt_for(int t, int index, const std::vector<In
     }
   p.id = journal_.insert_prompt(p);
   prompts_.push_back(p);
-  return prompts_.back();
+  return p;
 }
 
-std::vector<ChildRecord> Evolution::sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
-                                                    std::uint64_t lm_seed) {
+codegen::SampleRequest Evolution::request_for(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                              std::uint64_t first_sample) const {
+  codegen::SampleRequest request;
+  request.prompt = prompt.text;
+  request.temperatures = temperatures;
+  request.stop = {codegen::kStopSequence};
+  request.max_tokens = config_.max_tokens;
+  request.top_p = config_.top_p;
+  request.seed = prompt.seed;
+  request.first_sample = first_sample;
+  return request;
+}
+
+// The LM's answer to a step as journal rows: the children and the call.
+std::vector<ChildRecord> Evolution::record_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                                    const LmAnswer& answer) {
+  const std::vector<codegen::Completion>& completions = answer.completions;
+  LmCallRecord call{prompt.id, static_cast<int>(completions.size()), 0, 0, answer.ms, ""};
+  if (completions.size() != temperatures.size())
+    throw codegen::LanguageModelError("the LM returned " + std::to_string(completions.size()) + " completions for " +
+                                      std::to_string(temperatures.size()) + " samples");
   std::vector<ChildRecord> children;
-  for (const auto& c : children_)
-    if (c.prompt_id == prompt.id) children.push_back(c);
-  if (children.empty()) {
-    check_stop();
-    codegen::SampleRequest request;
-    request.prompt = prompt.text;
-    request.temperatures = temperatures;
-    request.stop = {codegen::kStopSequence};
-    request.max_tokens = config_.max_tokens;
-    request.top_p = config_.top_p;
-    request.seed = lm_seed;
-    request.first_sample = static_cast<std::uint64_t>(samples_used_);
-    const auto t0 = Clock::now();
-    const std::vector<codegen::Completion> completions = lm_.sample(request);
-    LmCallRecord call{prompt.id, static_cast<int>(completions.size()), 0, 0, ms_since(t0), ""};
-    if (completions.size() != temperatures.size())
-      throw codegen::LanguageModelError("the LM returned " + std::to_string(completions.size()) + " completions for " +
-                                        std::to_string(temperatures.size()) + " samples");
-    for (std::size_t j = 0; j < completions.size(); ++j) {
-      const codegen::Completion& done = completions[j];
-      ChildRecord c;
-      c.round = prompt.round;
-      c.prompt_id = prompt.id;
-      c.sample = prompt.repair_of ? prompt.index : static_cast<int>(j);
-      c.kind = prompt.repair_of ? "repair" : "sample";
-      c.repair_of = prompt.repair_of;
-      c.name = "r" + std::to_string(prompt.round) + "p" + std::to_string(prompt.index) + "s" +
-               std::to_string(c.sample) + (prompt.repair_of ? "-fix" : "");
-      c.lm = lm_.name();
-      c.temperature = temperatures[j];
-      c.completion = done.text;
-      c.source = codegen::extract_child(done.text, evaluator_.opening()).code;
-      c.token_hash = evaluator_.fingerprint(c.source);
-      c.prompt_tokens = done.prompt_tokens;
-      c.completion_tokens = done.completion_tokens;
-      call.prompt_tokens += done.prompt_tokens;
-      call.completion_tokens += done.completion_tokens;
-      if (!done.error.empty()) {
-        c.verdict = VerdictKind::lm_error;
-        c.message = done.error;
-        if (call.error.empty()) call.error = done.error;
-      }
-      children.push_back(std::move(c));
+  for (std::size_t j = 0; j < completions.size(); ++j) {
+    const codegen::Completion& done = completions[j];
+    ChildRecord c;
+    c.round = prompt.round;
+    c.prompt_id = prompt.id;
+    c.sample = prompt.repair_of ? prompt.index : static_cast<int>(j);
+    c.kind = prompt.repair_of ? "repair" : "sample";
+    c.repair_of = prompt.repair_of;
+    c.name = "r" + std::to_string(prompt.round) + "p" + std::to_string(prompt.index) + "s" + std::to_string(c.sample) +
+             (prompt.repair_of ? "-fix" : "");
+    c.lm = lm_.name();
+    c.temperature = temperatures[j];
+    c.completion = done.text;
+    c.source = codegen::extract_child(done.text, evaluator_.opening()).code;
+    c.token_hash = evaluator_.fingerprint(c.source);
+    c.prompt_tokens = done.prompt_tokens;
+    c.completion_tokens = done.completion_tokens;
+    call.prompt_tokens += done.prompt_tokens;
+    call.completion_tokens += done.completion_tokens;
+    if (!done.error.empty()) {
+      c.verdict = VerdictKind::lm_error;
+      c.message = done.error;
+      if (call.error.empty()) call.error = done.error;
     }
-    const auto ids = journal_.insert_children(children, call);
-    for (std::size_t j = 0; j < children.size(); ++j) {
-      children[j].id = ids[j];
-      children_.push_back(children[j]);
-    }
+    children.push_back(std::move(c));
   }
-  samples_used_ += static_cast<std::int64_t>(children.size());
+  const auto ids = journal_.insert_children(children, call);
+  for (std::size_t j = 0; j < children.size(); ++j) {
+    children[j].id = ids[j];
+    children_.push_back(children[j]);
+  }
   return children;
-}
-
-// Algorithm 3, plus the optional repair of children that do not compile.
-std::vector<Individual> Evolution::filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget) {
-  // Verdicts that need no training first, in order, so that a duplicate
-  // points at the first copy.
-  std::vector<EvaluationJob> jobs;
-  std::vector<std::size_t> slots;
-  for (std::size_t i = 0; i < children.size(); ++i) {
-    ChildRecord& child = children[i];
-    if (child.verdict == VerdictKind::pending && screen(child)) {
-      jobs.push_back({child.source, child.name});
-      slots.push_back(i);
-      continue;
-    }
-    if (child.verdict != VerdictKind::lm_error) first_with_hash_.emplace(child.token_hash, child.id);
-    report_child(child);
-  }
-  // The rest compile and train, in parallel when the evaluator has workers.
-  evaluate_all(jobs, [&](std::size_t k) -> ChildRecord& { return children[slots[k]]; });
-
-  std::vector<Individual> kept;
-  for (ChildRecord& child : children) {
-    if (child.in_history) kept.push_back(to_individual(child));
-    if (config_.repair && child.kind == "sample" && child.verdict == VerdictKind::compile_error && round_budget > 0) {
-      std::vector<ChildRecord> fixes = repair(child);
-      round_budget -= static_cast<std::int64_t>(fixes.size());
-      for (auto& k : filter_and_eval(fixes, round_budget)) kept.push_back(std::move(k));
-    }
-  }
-  return kept;
 }
 
 // Duplicates and extraction failures get their verdict here; true when the
@@ -352,31 +491,34 @@ bool Evolution::screen(ChildRecord& c) {
   return false;
 }
 
+void Evolution::set_result(ChildRecord& c, const ChildResult& r) const {
+  c.verdict = r.verdict;
+  c.rule = r.rule;
+  c.message = r.message;
+  c.diagnostics = r.diagnostics;
+  c.compile_ms = r.compile_ms;
+  c.train_ms = r.train_ms;
+  c.total_ms = r.compile_ms + r.train_ms;
+  if (!r.evaluated()) return;
+  c.params_used = r.params_used;
+  c.params_total = r.params_total;
+  c.val_acc = r.best_val_acc;
+  c.best_step = r.best_step;
+  c.test_acc = r.test_acc;
+  c.fitness = fitness(c.params_used, c.val_acc);
+  if (c.kind != "seed") {
+    c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
+    if (!c.in_history) c.verdict = VerdictKind::filtered_alpha;
+  }
+}
+
 void Evolution::evaluate_all(const std::vector<EvaluationJob>& jobs, const std::function<ChildRecord&(std::size_t)>& row) {
   try {
     evaluator_.evaluate_many(
         jobs,
         [&](std::size_t k, const ChildResult& r) {
           ChildRecord& c = row(k);
-          c.verdict = r.verdict;
-          c.rule = r.rule;
-          c.message = r.message;
-          c.diagnostics = r.diagnostics;
-          c.compile_ms = r.compile_ms;
-          c.train_ms = r.train_ms;
-          c.total_ms = r.compile_ms + r.train_ms;
-          if (r.evaluated()) {
-            c.params_used = r.params_used;
-            c.params_total = r.params_total;
-            c.val_acc = r.best_val_acc;
-            c.best_step = r.best_step;
-            c.test_acc = r.test_acc;
-            c.fitness = fitness(c.params_used, c.val_acc);
-            if (c.kind != "seed") {
-              c.in_history = 1.0 - c.val_acc < config_.alpha;  // the alpha filter
-              if (!c.in_history) c.verdict = VerdictKind::filtered_alpha;
-            }
-          }
+          set_result(c, r);
           save(c);
           if (c.kind != "seed") report_child(c);
         },
@@ -397,13 +539,6 @@ void Evolution::save(const ChildRecord& c) {
   journal_.update_child(c);
   for (auto& stored : children_)
     if (stored.id == c.id) stored = c;
-}
-
-std::vector<ChildRecord> Evolution::repair(const ChildRecord& broken) {
-  const PromptRecord& prompt =
-      prompt_for(broken.round, broken.sample, {}, broken.id, broken.id, repair_prompt(broken, evaluator_.opening()));
-  // The same prompt slot could hold fixes of two children: key it by the child.
-  return sample_children(prompt, {broken.temperature}, prompt.seed);
 }
 
 // TRAIN(theta, C_EVALED \ P): soft prompt-tuning on the round's children that
@@ -471,10 +606,6 @@ void Evolution::report_child(const ChildRecord& c) {
                       {"kept", kept_},
                       {"best_fitness", best_fitness_},
                       {"eta_s", per_child * static_cast<double>(std::max<std::int64_t>(0, budget - processed_))}});
-}
-
-void Evolution::check_stop() const {
-  if (stop_ && stop_->load()) throw Interrupted();
 }
 
 }  // namespace evoprompt::engine

@@ -16,10 +16,13 @@
 #include "evaluator.hpp"
 #include "journal.hpp"
 #include "language_model.hpp"
+#include "lm_calls.hpp"
 #include "population.hpp"
 #include "prompt.hpp"
 
 namespace evoprompt::engine {
+
+using LmAnswer = LmCalls::Answer;
 
 struct SeedProgram {
   std::string name;
@@ -55,24 +58,32 @@ class Evolution {
   // Where the LM's tuned state (the soft prompt) is kept after each round:
   // the run folder. Empty: not kept.
   void keep_lm_state_in(std::string dir) { state_dir_ = std::move(dir); }
+  // LM requests in flight at once while the round's children evaluate.
+  void overlap_lm_calls(int limit) { lm_concurrency_ = limit; }
 
  private:
+  struct Round;  // one round's LM calls and children in flight (evolution.cpp)
+
   std::vector<Individual> initialize_population();
-  std::vector<Individual> crossmut_and_eval(int t, int samples_per_prompt, const std::vector<Individual>& parents);
-  std::vector<ChildRecord> sample_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
-                                           std::uint64_t lm_seed);
-  std::vector<Individual> filter_and_eval(std::vector<ChildRecord>& children, std::int64_t& round_budget);
+  std::vector<Individual> crossmut_and_eval(int t, int samples_per_prompt, const std::vector<Individual>& P);
+  void plan_prompt(Round& r, int index);
+  void plan_repairs(Round& r, std::size_t step);
+  void commit(Round& r, std::size_t step, std::optional<LmAnswer> answer);
+  void apply(Round& r, const EvaluationEvent& event);
+  std::vector<ChildRecord> record_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                           const LmAnswer& answer);
+  codegen::SampleRequest request_for(const PromptRecord& prompt, const std::vector<double>& temperatures,
+                                     std::uint64_t first_sample) const;
   bool screen(ChildRecord& child);
   void evaluate_all(const std::vector<EvaluationJob>& jobs, const std::function<ChildRecord&(std::size_t)>& row);
+  void set_result(ChildRecord& child, const ChildResult& result) const;
   void save(const ChildRecord& child);
-  std::vector<ChildRecord> repair(const ChildRecord& broken);
   codegen::TuneReport train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected);
-  const PromptRecord& prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
-                                 std::int64_t repair_of, const std::string& repair_text);
+  PromptRecord prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
+                          std::int64_t repair_of, const std::string& repair_text);
   std::string keep_lm_state(int t);
   void restore_lm_state(const std::string& tune_json);
   void report_child(const ChildRecord& child);
-  void check_stop() const;
 
   EvolutionConfig config_;
   Journal& journal_;
@@ -83,6 +94,7 @@ class Evolution {
   ProgressSink progress_;
   const std::atomic<bool>* stop_;
   std::string state_dir_;
+  int lm_concurrency_ = 1;
 
   // What the journal already holds (a resumed run), indexed for lookup.
   std::vector<PromptRecord> prompts_;

@@ -36,7 +36,8 @@ CREATE TABLE selections(round INTEGER NOT NULL, rank INTEGER NOT NULL, child_id 
   PRIMARY KEY(round, rank));
 CREATE TABLE workers(slot INTEGER PRIMARY KEY, pid INTEGER NOT NULL, state TEXT NOT NULL,
   children INTEGER NOT NULL, restarts INTEGER NOT NULL, last_exit TEXT NOT NULL,
-  updated_at TEXT NOT NULL DEFAULT (datetime('now')));
+  updated_at TEXT NOT NULL DEFAULT (datetime('now')), rank INTEGER NOT NULL DEFAULT 0,
+  host TEXT NOT NULL DEFAULT '');
 )sql";
 
 // `reeval`'s rows: one per re-training of an answer child, made on first
@@ -237,6 +238,12 @@ Journal Journal::open(const std::string& run_dir) {
   if (format != std::to_string(kFormat))
     throw std::runtime_error(run_dir + ": a journal of format " + format + "; this evoprompt reads format " +
                              std::to_string(kFormat) + " only (start a new run)");
+  // Format-2 journals made before MPI ranks lack the workers' rank and host.
+  Statement columns(j.db_, "SELECT count(*) FROM pragma_table_info('workers') WHERE name='rank'");
+  if (columns.step() && columns.i64(0) == 0) {
+    j.exec("ALTER TABLE workers ADD COLUMN rank INTEGER NOT NULL DEFAULT 0");
+    j.exec("ALTER TABLE workers ADD COLUMN host TEXT NOT NULL DEFAULT ''");
+  }
   return j;
 }
 
@@ -475,24 +482,27 @@ std::vector<ReevalRecord> Journal::reevals() const {
 
 void Journal::record_worker(const WorkerRecord& w) {
   Statement(db_,
-            "INSERT INTO workers(slot, pid, state, children, restarts, last_exit) VALUES(?,?,?,?,?,?) "
+            "INSERT INTO workers(slot, pid, state, children, restarts, last_exit, rank, host) VALUES(?,?,?,?,?,?,?,?) "
             "ON CONFLICT(slot) DO UPDATE SET pid=excluded.pid, state=excluded.state, children=excluded.children, "
-            "restarts=excluded.restarts, last_exit=excluded.last_exit, updated_at=datetime('now')")
+            "restarts=excluded.restarts, last_exit=excluded.last_exit, rank=excluded.rank, host=excluded.host, "
+            "updated_at=datetime('now')")
       .bind(1, w.slot)
       .bind(2, w.pid)
       .bind(3, w.state)
       .bind(4, w.children)
       .bind(5, w.restarts)
       .bind(6, w.last_exit)
+      .bind(7, w.rank)
+      .bind(8, w.host)
       .run();
 }
 
 std::vector<WorkerRecord> Journal::workers() const {
-  Statement s(db_, "SELECT slot, pid, state, children, restarts, last_exit FROM workers ORDER BY slot");
+  Statement s(db_, "SELECT slot, pid, state, children, restarts, last_exit, rank, host FROM workers ORDER BY slot");
   std::vector<WorkerRecord> out;
   while (s.step())
     out.push_back({static_cast<int>(s.i64(0)), static_cast<int>(s.i64(1)), s.text(2), s.i64(3),
-                   static_cast<int>(s.i64(4)), s.text(5)});
+                   static_cast<int>(s.i64(4)), s.text(5), static_cast<int>(s.i64(6)), s.text(7)});
   return out;
 }
 

@@ -99,6 +99,8 @@ struct WorkerRecord {
   std::int64_t children = 0;
   int restarts = 0;
   std::string last_exit;
+  int rank = 0;      // the MPI rank hosting it (0: the driver's own machine)
+  std::string host;
 };
 
 class Journal {

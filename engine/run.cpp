@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "local_lm_options.hpp"
+#include "rank_workers.hpp"
 #include "reeval.hpp"
 
 namespace evoprompt::engine {
@@ -12,11 +13,12 @@ namespace evoprompt::engine {
 struct Run::State {
   std::string dir;
   RunSettings settings;
+  MpiJob* job = nullptr;        // the MPI job whose other ranks host the workers, if any
   std::optional<RunLock> lock;  // this process is the run's one driver while it holds this
   std::unique_ptr<Journal> journal;
   std::unique_ptr<codegen::LanguageModel> lm;
   std::unique_ptr<Evaluator> evaluator;
-  WorkerPool* pool = nullptr;   // `evaluator`, when it is the worker pool
+  TaskWorkers* pool = nullptr;  // `evaluator`, when it has workers
 };
 
 namespace {
@@ -59,22 +61,32 @@ std::unique_ptr<codegen::LanguageModel> load_local_lm(const RunSettings& s) {
   }
 }
 
-// The run's evaluator for `task`: its workers (`pool` set), or in process.
-std::unique_ptr<Evaluator> make_run_evaluator(const RunSettings& s, const tasks::TaskConfig& task, WorkerPool** pool) {
-  if (s.workers.in_process) return tasks::make_evaluator(task);
+// The run's evaluator for `task`: its workers (`pool` set), on this machine
+// or on the MPI job's other ranks, or in process.
+std::unique_ptr<Evaluator> make_run_evaluator(const RunSettings& s, const tasks::TaskConfig& task, MpiJob* job,
+                                              TaskWorkers** pool) {
+  const bool ranks = job && job->size() > 1;
+  if (s.workers.in_process) {
+    if (ranks) throw std::invalid_argument("--in-process evaluates in the driver: it takes no MPI ranks (run it without mpirun)");
+    return tasks::make_evaluator(task);
+  }
   WorkerPoolOptions o;
   o.workers = s.workers.workers;
   o.task = task;
   o.limits = s.workers.limits;
   if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);
-  auto made = std::make_unique<WorkerPool>(o);
+  std::unique_ptr<TaskWorkers> made;
+  if (ranks)
+    made = std::make_unique<RankWorkers>(*job, o);
+  else
+    made = std::make_unique<WorkerPool>(o);
   if (pool) *pool = made.get();
   return made;
 }
 
 // The evaluator, and then the embedded LM (after the fork).
 void start_compute(Run::State& st) {
-  st.evaluator = make_run_evaluator(st.settings, st.settings.task, &st.pool);
+  st.evaluator = make_run_evaluator(st.settings, st.settings.task, st.job, &st.pool);
   if (!st.lm) st.lm = load_local_lm(st.settings);
 }
 }  // namespace
@@ -84,9 +96,10 @@ Run::Run(Run&&) noexcept = default;
 Run& Run::operator=(Run&&) noexcept = default;
 Run::~Run() = default;
 
-Run Run::start(const std::string& dir, RunSettings settings) {
+Run Run::start(const std::string& dir, RunSettings settings, MpiJob* job) {
   auto st = std::make_unique<State>();
   st->dir = dir;
+  st->job = job;
   st->settings = std::move(settings);
   RunLock::check_free(dir);
   if (Journal::exists(dir)) throw std::invalid_argument(dir + " already holds a run (use --resume, or another --run)");
@@ -97,9 +110,10 @@ Run Run::start(const std::string& dir, RunSettings settings) {
   return Run(std::move(st));
 }
 
-Run Run::resume(const std::string& dir) {
+Run Run::resume(const std::string& dir, MpiJob* job) {
   auto st = std::make_unique<State>();
   st->dir = dir;
+  st->job = job;
   // Before the lock, which would make the folder.
   if (!Journal::exists(dir)) (void)Journal::open(dir);  // throws: no journal here
   st->lock.emplace(RunLock::acquire(dir));
@@ -122,7 +136,7 @@ RunEnd Run::run(ProgressSink progress, const std::atomic<bool>* stop) {
   journal.set_meta("status", "running");
   if (st.pool) {
     auto record = [j = &journal](const WorkerState& w) {
-      j->record_worker({w.slot, w.pid, w.state, w.children, w.restarts, w.last_exit});
+      j->record_worker({w.slot, w.pid, w.state, w.children, w.restarts, w.last_exit, w.rank, w.host});
     };
     for (const auto& w : st.pool->states()) record(w);
     st.pool->on_state_change(record);
@@ -133,6 +147,7 @@ RunEnd Run::run(ProgressSink progress, const std::atomic<bool>* stop) {
   Evolution evolution(st.settings.evolution, journal, *st.lm, *st.evaluator, std::move(seeds), std::move(progress),
                       stop);
   evolution.keep_lm_state_in(st.dir);
+  evolution.overlap_lm_calls(st.settings.lm.concurrency);
   try {
     evolution.run();
   } catch (const Interrupted&) {
@@ -163,7 +178,7 @@ void Run::reevaluate(int k, const std::function<void(const ReevalRecord&)>& on_r
     nlohmann::json options = task.options;
     options["seed"] = seed;
     options["weights_dir"] = std::filesystem::absolute(weights_dir).string();
-    return make_run_evaluator(st.settings, tasks::task_config(task.name, options), nullptr);
+    return make_run_evaluator(st.settings, tasks::task_config(task.name, options), st.job, nullptr);
   };
   engine::reevaluate(*st.journal, st.dir, summarize(*st.journal).top, k, base_seed, evaluator_for, on_row);
 }

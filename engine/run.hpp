@@ -10,6 +10,7 @@
 #include <string>
 
 #include "evolution.hpp"
+#include "mpi_job.hpp"
 #include "report.hpp"
 #include "run_lock.hpp"
 #include "run_settings.hpp"
@@ -26,11 +27,12 @@ class Run {
   // for a folder another driver holds, codegen::LanguageModelError or
   // std::runtime_error for an LM that cannot serve (in seconds, before any
   // seed trains).
-  static Run start(const std::string& dir, RunSettings settings);
+  // Under MPI (`job` of 2 or more ranks), the workers are the other ranks'.
+  static Run start(const std::string& dir, RunSettings settings, MpiJob* job = nullptr);
   // The interrupted run in `dir`, with its stored settings. Throws
   // std::invalid_argument when `dir` holds no run, RunLocked, or
   // std::runtime_error for a journal it cannot continue.
-  static Run resume(const std::string& dir);
+  static Run resume(const std::string& dir, MpiJob* job = nullptr);
 
   Run(Run&&) noexcept;
   Run& operator=(Run&&) noexcept;

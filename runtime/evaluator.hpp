@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +49,15 @@ struct EvaluationInterrupted : std::runtime_error {
   EvaluationInterrupted() : std::runtime_error("interrupted") {}
 };
 
+// What an evaluator reports about a submitted child: it compiled (its
+// training has begun), or it finished with a result.
+struct EvaluationEvent {
+  enum class Kind { compiled, finished };
+  Kind kind = Kind::finished;
+  std::size_t ticket = 0;
+  ChildResult result;  // finished only
+};
+
 // What prompts tell the LM about a user's data (the paper's tasks have none:
 // their prompts stay the paper's).
 struct DataDescription {
@@ -60,17 +71,24 @@ class Evaluator {
   virtual ~Evaluator() = default;
   // Never throws for a bad child: every failure is a verdict.
   virtual ChildResult evaluate(const std::string& source, const std::string& name) = 0;
-  // Several children, possibly in parallel: `done(i, result)` runs on the
-  // calling thread as each one finishes, in any order. The default runs them
-  // one by one. A raised `stop` flag ends the batch with EvaluationInterrupted.
-  virtual void evaluate_many(const std::vector<EvaluationJob>& jobs,
-                             const std::function<void(std::size_t, const ChildResult&)>& done,
-                             const std::atomic<bool>* stop = nullptr) {
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      if (stop && stop->load()) throw EvaluationInterrupted();
-      done(i, evaluate(jobs[i].source, jobs[i].name));
-    }
-  }
+  // The stream: children go in with the caller's ticket whenever they are
+  // ready, and poll() waits up to `timeout` for something to happen. Run
+  // in parallel by evaluators with workers; the default runs one queued
+  // child per poll, in this thread. All on one thread.
+  virtual void submit(std::size_t ticket, EvaluationJob job);
+  virtual std::vector<EvaluationEvent> poll(std::chrono::milliseconds timeout);
+  // Submitted and not yet finished.
+  virtual std::size_t in_flight() const { return queue_.size(); }
+  // Forgets every child in flight (running ones are killed); none of them
+  // gets an event. For a run that stops.
+  virtual void abandon() { queue_.clear(); }
+
+  // A batch on the stream: `done(i, result)` runs on this thread as each one
+  // finishes, in any order. A raised `stop` flag ends it with
+  // EvaluationInterrupted.
+  void evaluate_many(const std::vector<EvaluationJob>& jobs,
+                     const std::function<void(std::size_t, const ChildResult&)>& done,
+                     const std::atomic<bool>* stop = nullptr);
   // Equal for two sources exactly when their token streams are equal
   // (whitespace and comments do not count).
   virtual std::string fingerprint(const std::string& source) = 0;
@@ -80,6 +98,9 @@ class Evaluator {
   virtual std::optional<DataDescription> data_description() const { return std::nullopt; }
   // Settings that decide scores, for the journal (JSON text).
   virtual std::string describe() const = 0;
+
+ private:
+  std::deque<std::pair<std::size_t, EvaluationJob>> queue_;  // the default stream
 };
 
 // `on_progress(step, loss, val_score)` runs after each validation.

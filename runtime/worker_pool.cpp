@@ -20,7 +20,6 @@
 #include <thread>
 
 #include "gpu_devices.hpp"
-#include "token_fingerprint.hpp"
 #include "worker_main.hpp"
 #include "worker_protocol.hpp"
 
@@ -72,6 +71,11 @@ void close_fd(int& fd) {
   fd = -1;
 }
 
+std::string this_host() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("localhost");
+}
+
 std::string tail(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
 
 }  // namespace
@@ -83,6 +87,12 @@ bool is_secret_variable(const std::string& name) {
     if (upper.find(part) != std::string::npos) return true;
   for (const char* prefix : {"AWS_", "AZURE_", "GCP_", "GOOGLE_", "GH_", "GITHUB_", "HF_", "HUGGING"})
     if (upper.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+bool is_launcher_variable(const std::string& name) {
+  for (const char* prefix : {"OMPI_", "PMIX_", "PMI_", "OPAL_"})
+    if (name.rfind(prefix, 0) == 0) return true;
   return false;
 }
 
@@ -122,7 +132,7 @@ struct WorkerPool::Worker {
 };
 
 WorkerPool::WorkerPool(WorkerPoolOptions options)
-    : options_(std::move(options)), gpus_(GpuMask::of_this_process()) {
+    : TaskWorkers(options.task), options_(std::move(options)), gpus_(GpuMask::of_this_process()) {
   if (options_.workers <= 0) options_.workers = default_worker_count(gpus_);
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
   // The machine-scoped fields every task has (see tasks/option_table.hpp).
@@ -142,6 +152,7 @@ WorkerPool::WorkerPool(WorkerPoolOptions options)
   for (int i = 0; i < options_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>());
     workers_.back()->info.slot = i;
+    workers_.back()->info.host = this_host();
   }
   try {
     for (auto& w : workers_) start(*w);
@@ -170,7 +181,7 @@ void WorkerPool::start(Worker& w) {
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) {
     const std::string name(*e, std::strcspn(*e, "="));
-    if (name == "EVOPROMPT_WORKER_PARENT" || is_secret_variable(name)) continue;
+    if (name == "EVOPROMPT_WORKER_PARENT" || is_secret_variable(name) || is_launcher_variable(name)) continue;
     if (name == "CUDA_VISIBLE_DEVICES" && gpu) continue;
     if (std::find(options_.secret_variables.begin(), options_.secret_variables.end(), name) !=
         options_.secret_variables.end())
@@ -229,7 +240,7 @@ void WorkerPool::start(Worker& w) {
   w.alive = true;
   w.eof = false;
   w.busy = false;
-  publish(w);
+  publish(w.info);
 
   nlohmann::json init = options_.task.to_json();
   init["op"] = "init";
@@ -249,7 +260,7 @@ void WorkerPool::start(Worker& w) {
       if (m->at("type") == "ready") {
         if (describe_.empty()) describe_ = m->value("describe", "{}");
         w.info.state = "idle";
-        publish(w);
+        publish(w.info);
         return;
       }
       const std::string why = m->value("message", "unexpected message");
@@ -286,11 +297,10 @@ void WorkerPool::stop(Worker& w) {
   w.alive = false;
   w.busy = false;
   w.info.state = "stopped";
-  publish(w);
+  publish(w.info);
 }
 
-void WorkerPool::finish_dead(Worker& w, const std::function<void(std::size_t, const ChildResult&)>& done,
-                             bool restart) {
+void WorkerPool::finish_dead(Worker& w, bool restart) {
   int status = 0;
   ::waitpid(w.info.pid, &status, 0);
   std::string how;
@@ -321,173 +331,169 @@ void WorkerPool::finish_dead(Worker& w, const std::function<void(std::size_t, co
     if (!w.output.empty()) r.diagnostics.push_back("output: " + tail(w.output, 2000));
     w.busy = false;
     ++w.info.children;
-    done(w.job, r);
+    // A worker that died on its own gets its child once more, on a fresh
+    // process: a rare fault outside the child (the JIT, a library) must not
+    // cost a good child. Twice is the child's doing.
+    if (r.verdict == VerdictKind::crash && crashed_once_.insert(w.job).second) {
+      queue_.push_front(w.job);
+    } else {
+      if (r.verdict == VerdictKind::crash) r.message += " (twice, on fresh workers)";
+      report(w.job, std::move(r));
+    }
   }
   w.info.state = "stopped";
-  publish(w);
+  publish(w.info);
   if (restart) start(w);  // replaced at once: the next child finds a ready worker
 }
 
-void WorkerPool::publish(const Worker& w) const {
-  if (on_state_) on_state_(w.info);
+void WorkerPool::report(std::size_t ticket, ChildResult result) {
+  jobs_.erase(ticket);
+  crashed_once_.erase(ticket);
+  EvaluationEvent e;
+  e.ticket = ticket;
+  e.result = std::move(result);
+  events_.push_back(std::move(e));
 }
 
-ChildResult WorkerPool::evaluate(const std::string& source, const std::string& name) {
-  ChildResult result;
-  evaluate_many({{source, name}}, [&](std::size_t, const ChildResult& r) { result = r; });
-  return result;
+void WorkerPool::submit(std::size_t ticket, EvaluationJob job) {
+  if (!jobs_.emplace(ticket, std::move(job)).second)
+    throw std::logic_error("workers: ticket " + std::to_string(ticket) + " is already in flight");
+  queue_.push_back(ticket);
 }
 
-void WorkerPool::evaluate_many(const std::vector<EvaluationJob>& jobs,
-                               const std::function<void(std::size_t, const ChildResult&)>& done,
-                               const std::atomic<bool>* stop_flag) {
+void WorkerPool::abandon() {
+  // The children in flight are dropped: their workers are killed and
+  // replaced by the next submit.
   for (auto& w : workers_)
+    if (w->busy) {
+      ::kill(w->info.pid, SIGKILL);
+      w->busy = false;
+      finish_dead(*w, /*restart=*/false);
+    }
+  jobs_.clear();
+  queue_.clear();
+  crashed_once_.clear();
+  events_.clear();
+}
+
+void WorkerPool::dispatch() {
+  for (auto& w : workers_) {
+    if (queue_.empty()) return;
     if (!w->alive) start(*w);
-  std::deque<std::size_t> queue;
-  for (std::size_t i = 0; i < jobs.size(); ++i) queue.push_back(i);
-  std::set<std::size_t> crashed_once;
-  std::size_t finished = 0;
-  auto report = [&](std::size_t i, const ChildResult& r) {
-    ++finished;
-    done(i, r);
-  };
-  auto kill_for = [](Worker& w, VerdictKind verdict, std::string rule, std::string message) {
-    if (w.kill_verdict) return;
-    w.kill_verdict = verdict;
-    w.kill_rule = std::move(rule);
-    w.kill_message = std::move(message);
-    ::kill(w.info.pid, SIGKILL);
-  };
-
-  while (finished < jobs.size()) {
-    if (stop_flag && stop_flag->load()) {
-      // Abandon the children in flight: their workers are killed (and
-      // replaced by the next batch, if there is one).
-      for (auto& w : workers_)
-        if (w->busy) {
-          ::kill(w->info.pid, SIGKILL);
-          w->busy = false;
-          finish_dead(*w, done, /*restart=*/false);
-        }
-      throw EvaluationInterrupted();
+    if (w->busy) continue;
+    const std::size_t ticket = queue_.front();
+    queue_.pop_front();
+    const EvaluationJob& job = jobs_.at(ticket);
+    w->busy = true;
+    w->job = ticket;
+    w->training = false;
+    w->compile_ms = 0;
+    w->output.clear();
+    w->output_truncated = false;
+    w->kill_verdict.reset();
+    w->started = Clock::now();
+    w->deadline = w->started + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(options_.limits.compile_timeout_s));
+    w->info.state = "busy";
+    publish(w->info);
+    try {
+      worker::send_message(w->to, {{"op", "evaluate"}, {"source", job.source}, {"name", job.name}});
+    } catch (const std::exception&) {
+      // It died while idle; its death (seen in read_from) reports this child.
     }
-    for (auto& w : workers_) {
-      if (queue.empty()) break;
-      if (!w->alive || w->busy) continue;
-      const std::size_t i = queue.front();
-      queue.pop_front();
-      w->busy = true;
-      w->job = i;
-      w->training = false;
-      w->compile_ms = 0;
-      w->output.clear();
-      w->output_truncated = false;
-      w->kill_verdict.reset();
-      w->started = Clock::now();
-      w->deadline = w->started + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(options_.limits.compile_timeout_s));
-      w->info.state = "busy";
-      publish(*w);
-      try {
-        worker::send_message(w->to, {{"op", "evaluate"}, {"source", jobs[i].source}, {"name", jobs[i].name}});
-      } catch (const std::exception&) {
-        // It died while idle; its death (seen below) reports this child.
-      }
-    }
+  }
+}
 
+std::vector<EvaluationEvent> WorkerPool::poll(std::chrono::milliseconds timeout) {
+  const auto until = Clock::now() + timeout;
+  for (;;) {
+    dispatch();
     std::vector<pollfd> fds;
     for (auto& w : workers_)
       if (w->alive) {
         fds.push_back({w->from, POLLIN, 0});
         fds.push_back({w->out, POLLIN, 0});
       }
-    ::poll(fds.data(), fds.size(), 20);
-
-    for (auto& wp : workers_) {
-      Worker& w = *wp;
-      if (!w.alive) continue;
-      char buf[65536];
-      ssize_t r;
-      while ((r = ::read(w.out, buf, sizeof buf)) > 0) {
-        const std::size_t room = options_.limits.output_cap_bytes - std::min(options_.limits.output_cap_bytes, w.output.size());
-        w.output.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(r)));
-        w.output_truncated |= static_cast<std::size_t>(r) > room;
-      }
-      while ((r = ::read(w.from, buf, sizeof buf)) > 0) w.reader.feed(buf, static_cast<std::size_t>(r));
-      if (r == 0) w.eof = true;
-      while (auto m = w.reader.next()) {
-        const std::string type = m->at("type");
-        if (type == "compiled" && w.busy) {
-          w.training = true;
-          w.compile_ms = m->at("compile_ms");
-          w.trained_from = Clock::now();
-          w.deadline = w.trained_from + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(options_.limits.train_timeout_s));
-        } else if (type == "progress" && w.busy) {
-          if (options_.on_progress) options_.on_progress(w.job, m->at("step"), m->at("loss"), m->at("val_score"));
-        } else if (type == "result" && w.busy) {
-          ChildResult result = worker::child_result_from(m->at("result"));
-          if (!w.output.empty())
-            result.diagnostics.push_back("output: " + w.output + (w.output_truncated ? " [truncated]" : ""));
-          w.busy = false;
-          ++w.info.children;
-          w.info.state = "idle";
-          publish(w);
-          report(w.job, result);
-          if (m->contains("retire")) {
-            // The child left the worker unfit (a CUDA error, state that
-            // would not restore): a fresh process takes the next child.
-            stop(w);
-            w.info.last_exit = "retired: " + m->at("retire").get<std::string>();
-            ++w.info.restarts;
-            start(w);
-            break;
-          }
-        }
-      }
-      if (w.eof) {
-        // A worker that died on its own gets its child once more, on a
-        // fresh process: a rare fault outside the child (the JIT, a
-        // library) must not cost a good child. Twice is the child's doing.
-        finish_dead(w, [&](std::size_t i, const ChildResult& r) {
-          if (r.verdict == VerdictKind::crash && crashed_once.insert(i).second) {
-            queue.push_front(i);
-            return;
-          }
-          if (r.verdict == VerdictKind::crash) {
-            ChildResult twice = r;
-            twice.message += " (twice, on fresh workers)";
-            report(i, twice);
-            return;
-          }
-          report(i, r);
-        });
-        continue;
-      }
-      if (!w.busy) continue;
-      // The watchdog: time per phase, and resident memory.
-      if (Clock::now() > w.deadline) {
-        const bool training = w.training;
-        kill_for(w, VerdictKind::timeout, training ? "train" : "compile",
-                 std::string(training ? "training" : "compiling") + " took longer than " +
-                     std::to_string(static_cast<long>(training ? options_.limits.train_timeout_s
-                                                               : options_.limits.compile_timeout_s)) +
-                     " s");
-      } else if (const std::int64_t mb = rss_mb(w.info.pid); mb > options_.limits.mem_limit_mb) {
-        kill_for(w, VerdictKind::oom, "rss",
-                 "resident memory " + std::to_string(mb) + " MiB over the limit of " +
-                     std::to_string(options_.limits.mem_limit_mb) + " MiB");
-      }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    // At most 20 ms between looks at the watchdog's clocks and memory.
+    ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(left, 0, 20)));
+    for (auto& w : workers_) {
+      if (!w->alive) continue;
+      read_from(*w);
+      if (w->alive && w->busy) watch(*w);
     }
+    if (!events_.empty() || Clock::now() >= until) return std::exchange(events_, {});
   }
 }
 
-std::string WorkerPool::fingerprint(const std::string& source) { return jit::token_fingerprint(source); }
+void WorkerPool::read_from(Worker& w) {
+  char buf[65536];
+  ssize_t r;
+  while ((r = ::read(w.out, buf, sizeof buf)) > 0) {
+    const std::size_t room = options_.limits.output_cap_bytes - std::min(options_.limits.output_cap_bytes, w.output.size());
+    w.output.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(r)));
+    w.output_truncated |= static_cast<std::size_t>(r) > room;
+  }
+  while ((r = ::read(w.from, buf, sizeof buf)) > 0) w.reader.feed(buf, static_cast<std::size_t>(r));
+  if (r == 0) w.eof = true;
+  while (auto m = w.reader.next()) {
+    const std::string type = m->at("type");
+    if (type == "compiled" && w.busy) {
+      w.training = true;
+      w.compile_ms = m->at("compile_ms");
+      w.trained_from = Clock::now();
+      w.deadline = w.trained_from + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(options_.limits.train_timeout_s));
+      EvaluationEvent e;
+      e.kind = EvaluationEvent::Kind::compiled;
+      e.ticket = w.job;
+      events_.push_back(std::move(e));
+    } else if (type == "progress" && w.busy) {
+      if (options_.on_progress) options_.on_progress(w.job, m->at("step"), m->at("loss"), m->at("val_score"));
+    } else if (type == "result" && w.busy) {
+      ChildResult result = worker::child_result_from(m->at("result"));
+      if (!w.output.empty())
+        result.diagnostics.push_back("output: " + w.output + (w.output_truncated ? " [truncated]" : ""));
+      w.busy = false;
+      ++w.info.children;
+      w.info.state = "idle";
+      publish(w.info);
+      report(w.job, std::move(result));
+      if (m->contains("retire")) {
+        // The child left the worker unfit (a CUDA error, state that would
+        // not restore): a fresh process takes the next child.
+        stop(w);
+        w.info.last_exit = "retired: " + m->at("retire").get<std::string>();
+        ++w.info.restarts;
+        start(w);
+        return;
+      }
+    }
+  }
+  if (w.eof) finish_dead(w);
+}
 
-std::string WorkerPool::opening() const { return options_.task.task->contract().opening; }
-
-std::optional<DataDescription> WorkerPool::data_description() const {
-  return options_.task.task->data_description(options_.task.options);
+// The watchdog: time per phase, and resident memory.
+void WorkerPool::watch(Worker& w) {
+  auto kill_for = [&w](VerdictKind verdict, std::string rule, std::string message) {
+    if (w.kill_verdict) return;
+    w.kill_verdict = verdict;
+    w.kill_rule = std::move(rule);
+    w.kill_message = std::move(message);
+    ::kill(w.info.pid, SIGKILL);
+  };
+  if (Clock::now() > w.deadline) {
+    const bool training = w.training;
+    kill_for(VerdictKind::timeout, training ? "train" : "compile",
+             std::string(training ? "training" : "compiling") + " took longer than " +
+                 std::to_string(static_cast<long>(training ? options_.limits.train_timeout_s
+                                                           : options_.limits.compile_timeout_s)) +
+                 " s");
+  } else if (const std::int64_t mb = rss_mb(w.info.pid); mb > options_.limits.mem_limit_mb) {
+    kill_for(VerdictKind::oom, "rss",
+             "resident memory " + std::to_string(mb) + " MiB over the limit of " +
+                 std::to_string(options_.limits.mem_limit_mb) + " MiB");
+  }
 }
 
 std::string WorkerPool::describe() const {

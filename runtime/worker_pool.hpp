@@ -8,6 +8,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "evaluator.hpp"
 #include "gpu_devices.hpp"
+#include "task_workers.hpp"
 #include "tasks/task.hpp"
 
 namespace evoprompt {
@@ -36,7 +40,7 @@ struct WorkerPoolOptions {
   std::vector<std::string> secret_variables;
   double start_timeout_s = 300;         // a worker's start, prelude build included
   // After each validation of a child in training (tasks that report it: CLRS),
-  // on the thread that called evaluate/evaluate_many.
+  // on the thread that calls poll().
   std::function<void(std::size_t job, std::int64_t step, double loss, double val_score)> on_progress;
 };
 
@@ -44,6 +48,9 @@ struct WorkerPoolOptions {
 // ..._TOKEN, ...SECRET..., PASSWORD, AWS_..., and the like): workers run
 // machine-written code and get none of them.
 bool is_secret_variable(const std::string& name);
+// True for an MPI launcher's variable (OMPI_..., PMIX_..., PMI_...): a worker
+// is no MPI process, and must not look like one.
+bool is_launcher_variable(const std::string& name);
 
 // The threads rule: on CPU, one worker per core with one libtorch thread
 // each (small models scale better across processes than across threads,
@@ -53,49 +60,45 @@ int default_worker_count(const GpuMask& gpus = GpuMask::of_this_process());
 int default_threads_per_worker(int workers, const GpuMask& gpus);
 std::int64_t default_mem_limit_mb(int workers);
 
-struct WorkerState {
-  int slot = 0;
-  int pid = 0;
-  std::string state;            // starting | idle | busy | stopped
-  std::int64_t children = 0;    // finished on this slot, all processes
-  int restarts = 0;
-  std::string last_exit;        // how the last process of this slot ended
-};
-
-class WorkerPool : public Evaluator {
+class WorkerPool : public TaskWorkers {
  public:
   explicit WorkerPool(WorkerPoolOptions options);  // throws std::runtime_error when workers cannot start
   ~WorkerPool() override;
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  ChildResult evaluate(const std::string& source, const std::string& name) override;
-  void evaluate_many(const std::vector<EvaluationJob>& jobs,
-                     const std::function<void(std::size_t, const ChildResult&)>& done,
-                     const std::atomic<bool>* stop = nullptr) override;
-  std::string fingerprint(const std::string& source) override;
-  std::string opening() const override;
-  std::optional<DataDescription> data_description() const override;
+  // Children go to idle workers in the order submitted; events come back as
+  // workers report, in any order.
+  void submit(std::size_t ticket, EvaluationJob job) override;
+  std::vector<EvaluationEvent> poll(std::chrono::milliseconds timeout) override;
+  std::size_t in_flight() const override { return jobs_.size(); }
+  void abandon() override;
+  int workers() const { return static_cast<int>(workers_.size()); }
   std::string describe() const override;
-
-  std::vector<WorkerState> states() const;
-  // Called on every change of a worker's state (for the journal).
-  void on_state_change(std::function<void(const WorkerState&)> callback) { on_state_ = std::move(callback); }
+  std::vector<WorkerState> states() const override;
 
  private:
   struct Worker;
   void start(Worker& w);
   void stop(Worker& w);
   // Reaps a dead worker, reports its child (if any) and, when `restart`, replaces it.
-  void finish_dead(Worker& w, const std::function<void(std::size_t, const ChildResult&)>& done, bool restart = true);
-  void publish(const Worker& w) const;
+  void finish_dead(Worker& w, bool restart = true);
+  void dispatch();
+  void read_from(Worker& w);
+  void watch(Worker& w);
+  void report(std::size_t ticket, ChildResult result);
 
   WorkerPoolOptions options_;
   std::string describe_;
   std::string device_;  // the evaluator's device setting
   GpuMask gpus_;        // read once: what the workers' masks are cut from
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::function<void(const WorkerState&)> on_state_;
+  // The stream: children by ticket until they finish, those waiting for a
+  // worker, those that crashed a worker once, and events not yet taken.
+  std::map<std::size_t, EvaluationJob> jobs_;
+  std::deque<std::size_t> queue_;
+  std::set<std::size_t> crashed_once_;
+  std::vector<EvaluationEvent> events_;
 };
 
 }  // namespace evoprompt

@@ -18,6 +18,7 @@ packages=(
   python3-torch            # tests and bench/: the PyTorch references (python_parity, llm_reference.py)
   libjs-d3 libjs-highlight.js  # `report`: inlined into the HTML page
   chromium                 # tests only: the report renders in headless Chromium
+  libopenmpi-dev openmpi-bin  # `mpirun -n N evoprompt evolve`: remote worker ranks
 )
 
 missing=()

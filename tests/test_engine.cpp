@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "evolution.hpp"
 #include "prompt.hpp"
@@ -464,6 +465,122 @@ TEST_CASE("repair sends a compile error back once, and the fix counts", "[engine
         "/* The same program with the errors fixed:\n*/\nstruct Model : torch::nn::Module {");
   // The second prompt got the samples left: 6 - 3 - 1.
   CHECK(std::count_if(rows.begin(), rows.end(), [](const ChildRecord& r) { return r.name.rfind("r0p1", 0) == 0; }) == 2);
+}
+
+namespace {
+
+// An LM that answers after a delay, from several threads at once; later
+// samples answer sooner, so answers arrive out of journal order.
+class SlowLm : public codegen::LanguageModel {
+ public:
+  std::function<std::string(std::uint64_t)> script = default_script;
+  std::atomic<int> running{0};
+  std::atomic<int> most_running{0};
+  std::string name() const override { return "scripted"; }
+  int max_concurrent_calls() const override { return codegen::kAnyConcurrency; }
+  std::vector<codegen::Completion> sample(const codegen::SampleRequest& r) override {
+    const int now = ++running;
+    for (int seen = most_running.load(); now > seen && !most_running.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 - static_cast<int>(r.first_sample % 30)));
+    std::vector<codegen::Completion> out;
+    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({script(r.first_sample + j), "stop", 7, 11, ""});
+    --running;
+    return out;
+  }
+};
+
+// Finishes the latest child first (the stream's order is the evaluator's to
+// choose): each poll compiles the last child that came, or, when all are
+// compiled, finishes the last one. Tells whether the LM was answering while
+// children were in flight.
+class LastFirstEvaluator : public FakeEvaluator {
+ public:
+  const SlowLm* lm = nullptr;
+  bool overlapped = false;
+  std::vector<std::pair<std::size_t, EvaluationJob>> arrived, training;
+  void submit(std::size_t ticket, EvaluationJob job) override { arrived.emplace_back(ticket, std::move(job)); }
+  std::vector<EvaluationEvent> poll(std::chrono::milliseconds) override {
+    if (in_flight() > 0 && lm && lm->running > 0) overlapped = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EvaluationEvent e;
+    if (!arrived.empty()) {
+      auto child = arrived.back();
+      arrived.pop_back();
+      e.ticket = child.first;
+      if (child.second.source.find("BROKEN") == std::string::npos) {
+        e.kind = EvaluationEvent::Kind::compiled;
+        training.push_back(std::move(child));
+      } else {
+        e.result = evaluate(child.second.source, child.second.name);
+      }
+      return {e};
+    }
+    if (training.empty()) return {};
+    auto [ticket, job] = training.back();
+    training.pop_back();
+    e.ticket = ticket;
+    e.result = evaluate(job.source, job.name);
+    return {e};
+  }
+  std::size_t in_flight() const override { return arrived.size() + training.size(); }
+  void abandon() override { arrived.clear(), training.clear(); }
+};
+
+// Every row the run wrote, timings aside.
+std::vector<std::string> journal_rows(const Journal& j) {
+  std::vector<std::string> rows;
+  for (const auto& c : j.children()) rows.push_back(row_text(c));
+  for (const auto& p : j.prompts())
+    rows.push_back("prompt|" + std::to_string(p.id) + "|" + std::to_string(p.round) + "|" + std::to_string(p.index) +
+                   "|" + std::to_string(p.seed) + "|" + std::to_string(p.repair_of) + "|" + p.text);
+  for (const auto& c : j.lm_calls())
+    rows.push_back("call|" + std::to_string(c.prompt_id) + "|" + std::to_string(c.samples) + "|" +
+                   std::to_string(c.prompt_tokens) + "|" + std::to_string(c.completion_tokens));
+  for (int t = 0; t < 3; ++t)
+    for (auto id : j.selections(t)) rows.push_back("selected|" + std::to_string(t) + "|" + std::to_string(id));
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a pipelined round writes the rows of prompts taken one at a time", "[engine][pipeline]") {
+  // Broken children (repairable), duplicates and low scorers in the mix.
+  auto script = [](std::uint64_t i) {
+    return i % 7 == 2 ? std::string("\n  BROKEN;\n};") : default_script(i % 5 == 4 ? 1 : i);
+  };
+  for (bool repair : {false, true}) {
+    DYNAMIC_SECTION("repair " << repair) {
+      auto config = tiny(3, 3, 4, 2);
+      config.repair = repair;
+      const std::string one_dir = fresh_dir(), many_dir = fresh_dir();
+      Journal one = Journal::create(one_dir), many = Journal::create(many_dir);
+      SlowLm one_lm, many_lm;
+      one_lm.script = many_lm.script = script;
+      FakeEvaluator serial;
+      LastFirstEvaluator last_first;
+      last_first.lm = &many_lm;
+      const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
+      Evolution pipelined(config, many, many_lm, last_first, two_seeds());
+      pipelined.overlap_lm_calls(4);
+      const auto b = pipelined.run();
+      CHECK(journal_rows(many) == journal_rows(one));
+      CHECK(b.samples_used == a.samples_used);
+      REQUIRE(b.top.size() == a.top.size());
+      for (std::size_t i = 0; i < a.top.size(); ++i) CHECK(b.top[i].id == a.top[i].id);
+      CHECK(one_lm.most_running == 1);
+      if (repair) {
+        // A prompt's sample count waits for the repairs before it.
+        const auto rows = many.children();
+        CHECK(std::any_of(rows.begin(), rows.end(), [](const ChildRecord& c) { return c.kind == "repair"; }));
+      } else {
+        CHECK(many_lm.most_running == 3);  // the round's 3 prompts asked at once
+      }
+      CHECK(last_first.overlapped);  // children in flight while the LM answered
+      std::filesystem::remove_all(one_dir);
+      std::filesystem::remove_all(many_dir);
+    }
+  }
 }
 
 TEST_CASE("the tuned LM state is kept with each round and restored on resume", "[engine][resume]") {

@@ -45,7 +45,7 @@ class SignalGuard {
 
 class EvolveCommand {
  public:
-  explicit EvolveCommand(int* exit_code) : exit_code_(exit_code) {}
+  EvolveCommand(int* exit_code, MpiJob* job) : exit_code_(exit_code), job_(job) {}
 
   void add_to(CLI::App& app) {
     cmd_ = app.add_subcommand("evolve", "Run EvoPrompting: evolve child architectures with an LM operator");
@@ -69,6 +69,8 @@ class EvolveCommand {
     setting("--lm-timeout-s", "lm", "timeout_s", given_.lm.timeout_s, "Timeout per LM request");
     setting("--lm-retries", "lm", "max_retries", given_.lm.max_retries, "Retries per LM request");
     setting("--max-requests", "lm", "max_requests", given_.lm.max_requests, "Cap on LM requests (0: none)");
+    setting("--lm-concurrency", "lm", "concurrency", given_.lm.concurrency,
+            "LM requests in flight at once, overlapping the evaluation of the round's children");
     setting("--max-lm-tokens", "lm", "max_total_tokens", given_.lm.max_total_tokens, "Cap on LM tokens (0: none)");
     setting("--soft-prompt-tokens", "lm", "soft_prompt_tokens", given_.lm.soft_prompt_tokens,
             "local:DIR: trainable prompt vectors (the paper: 16)");
@@ -150,14 +152,14 @@ class EvolveCommand {
       if (resume_) {
         if (any_setting_given())
           throw UsageError("--resume continues with the run's stored settings; give only --run (and --json)");
-        run.emplace(as_usage([&] { return engine::Run::resume(run_dir_); }));
+        run.emplace(as_usage([&] { return engine::Run::resume(run_dir_, job_); }));
         if (run->finished()) {
           std::fprintf(stderr, "evoprompt: %s already finished\n", run_dir_.c_str());
           finish(*run);
           return;
         }
       } else {
-        run.emplace(as_usage([&] { return engine::Run::start(run_dir_, resolve()); }));
+        run.emplace(as_usage([&] { return engine::Run::start(run_dir_, resolve(), job_); }));
       }
     } catch (const engine::RunLocked& e) {
       throw UsageError(e.what());
@@ -196,6 +198,7 @@ class EvolveCommand {
   }
 
   int* exit_code_;
+  MpiJob* job_;
   CLI::App* cmd_ = nullptr;
   TaskFlags task_flags_;
   std::string run_dir_;
@@ -212,9 +215,9 @@ class EvolveCommand {
 
 }  // namespace
 
-void add_evolve_command(CLI::App& app, int* exit_code) {
+void add_evolve_command(CLI::App& app, int* exit_code, MpiJob* job) {
   // CLI11 keeps pointers into the command object: it lives as long as the program.
-  static EvolveCommand evolve(exit_code);
+  static EvolveCommand evolve(exit_code, job);
   evolve.add_to(app);
 }
 

@@ -11,7 +11,7 @@
 
 namespace evoprompt::cli {
 
-void add_reeval_command(CLI::App& app) {
+void add_reeval_command(CLI::App& app, MpiJob* job) {
   struct Reeval {
     std::string dir;
     int k = 0;
@@ -25,7 +25,7 @@ void add_reeval_command(CLI::App& app) {
       ->required()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", state->json, "Print one JSON event per line");
-  cmd->callback([state] {
+  cmd->callback([state, job] {
     {
       // Before Run::resume, which would start an unfinished run's LM and workers.
       const engine::Journal journal = as_usage([&] { return engine::Journal::open(state->dir); });
@@ -35,7 +35,7 @@ void add_reeval_command(CLI::App& app) {
     }
     std::optional<engine::Run> run;
     try {
-      run.emplace(as_usage([&] { return engine::Run::resume(state->dir); }));
+      run.emplace(as_usage([&] { return engine::Run::resume(state->dir, job); }));
     } catch (const engine::RunLocked& e) {
       throw UsageError(e.what());
     }

@@ -5,13 +5,18 @@
 
 #include <CLI/CLI.hpp>
 
+namespace evoprompt {
+class MpiJob;
+}
+
 namespace evoprompt::cli {
 
-void add_evolve_command(CLI::App& app, int* exit_code);     // cmd_evolve.cpp
+// `job`: the MPI job this process is rank 0 of (mpirun), or nullptr.
+void add_evolve_command(CLI::App& app, int* exit_code, MpiJob* job);  // cmd_evolve.cpp
 void add_show_command(CLI::App& app);                       // cmd_show.cpp
 void add_dump_command(CLI::App& app);                       // cmd_dump.cpp
 void add_report_commands(CLI::App& app);                    // cmd_report.cpp: report, export
-void add_reeval_command(CLI::App& app);                     // cmd_reeval.cpp
+void add_reeval_command(CLI::App& app, MpiJob* job);        // cmd_reeval.cpp
 void add_replay_command(CLI::App& app, int* exit_code);     // cmd_replay.cpp
 void add_check_command(CLI::App& app, int* exit_code);      // cmd_check.cpp
 void add_seeds_command(CLI::App& app, int* exit_code);      // cmd_seeds.cpp

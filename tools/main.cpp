@@ -1,11 +1,14 @@
 // The evoprompt command line: each command in its own file (commands.hpp).
-// Here only the error policy: a usage error is one line and exit 2, any
-// other failure one line and exit 1.
+// Here only the error policy (a usage error is one line and exit 2, any
+// other failure one line and exit 1) and the MPI job: under mpirun, rank 0
+// runs the command and every other rank serves it workers.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "cli.hpp"
+#include "mpi_job.hpp"
+#include "rank_workers.hpp"
 #include "commands.hpp"
 #include "worker_main.hpp"
 
@@ -20,8 +23,43 @@ void add_worker_command(CLI::App& app, int* exit_code) {
 
 }  // namespace evoprompt::cli
 
+namespace {
+
+// Rank 0's end of the job, however main ends: the other ranks may go.
+struct ReleaseRanks {
+  evoprompt::MpiJob* job;
+  ~ReleaseRanks() {
+    if (!job) return;
+    for (int r = 1; r < job->size(); ++r) try {
+        job->send(r, {{"op", "quit"}});
+      } catch (const std::exception&) {
+      }
+  }
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace evoprompt::cli;
+  // A worker (started by a pool) is never part of an MPI job.
+  const bool worker = argc > 1 && std::string(argv[1]) == "__worker";
+  std::unique_ptr<evoprompt::MpiJob> job;
+  if (!worker) {
+    try {
+      job = evoprompt::MpiJob::join(&argc, &argv);
+    } catch (const std::exception& e) {
+      std::cerr << "evoprompt: error: " << e.what() << "\n";
+      return 1;
+    }
+    if (!job && evoprompt::launcher_world_size() > 1) {
+      std::cerr << "evoprompt: error: this evoprompt was built without MPI, so under mpirun each of the "
+                << evoprompt::launcher_world_size()
+                << " ranks would be a run of its own (install libopenmpi-dev and rebuild)\n";
+      return 2;
+    }
+    if (job && job->rank() > 0) return evoprompt::serve_rank(*job);
+  }
+  ReleaseRanks release{job.get()};
   int exit_code = 0;
   CLI::App app{"evoprompt: EvoPrompting neural architecture search in C++"};
   app.require_subcommand(1);
@@ -30,11 +68,11 @@ int main(int argc, char** argv) {
   add_replay_command(app, &exit_code);
   add_clrs_command(app, &exit_code);
   add_data_command(app);
-  add_evolve_command(app, &exit_code);
+  add_evolve_command(app, &exit_code, job.get());
   add_show_command(app);
   add_dump_command(app);
   add_report_commands(app);
-  add_reeval_command(app);
+  add_reeval_command(app, job.get());
   add_lm_commands(app, &exit_code);
   add_worker_command(app, &exit_code);
   try {

@@ -70,8 +70,8 @@ json summary_json(const engine::RunSummary& s) {
   json workers = json::array(), verdicts = json::object();
   for (const auto& [verdict, count] : s.verdicts) verdicts[to_string(verdict)] = count;
   for (const auto& w : s.workers)
-    workers.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state}, {"children", w.children},
-                       {"restarts", w.restarts}, {"last_exit", w.last_exit}});
+    workers.push_back({{"slot", w.slot}, {"rank", w.rank}, {"host", w.host}, {"pid", w.pid}, {"state", w.state},
+                       {"children", w.children}, {"restarts", w.restarts}, {"last_exit", w.last_exit}});
   return {{"status", s.status},
           {"rounds_finished", s.rounds_finished},
           {"rounds", s.rounds},
@@ -97,10 +97,16 @@ void print_summary(const engine::RunSummary& s) {
                 static_cast<long long>(s.completion_tokens));
   if (!s.workers.empty()) {
     std::printf("workers:\n");
-    for (const auto& w : s.workers)
-      std::printf("  %d: pid %d %s, %lld children, %d restarts%s%s\n", w.slot, w.pid, w.state.c_str(),
+    int rank = -1;
+    for (const auto& w : s.workers) {  // by slot: a rank's slots are consecutive
+      if (w.rank != rank) {
+        rank = w.rank;
+        std::printf("  rank %d on %s:\n", w.rank, w.host.empty() ? "?" : w.host.c_str());
+      }
+      std::printf("    %d: pid %d %s, %lld children, %d restarts%s%s\n", w.slot, w.pid, w.state.c_str(),
                   static_cast<long long>(w.children), w.restarts, w.last_exit.empty() ? "" : ", last exit ",
                   w.last_exit.c_str());
+    }
   }
   print_table("seeds:", s.seeds);
   print_table("top children (the answer):", s.top);

@@ -47,6 +47,9 @@ struct LanguageModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// max_concurrent_calls() of a back-end without state.
+inline constexpr int kAnyConcurrency = 1 << 16;
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -61,6 +64,9 @@ class LanguageModel {
   // cannot serve (an unreachable server, a model it does not have), before
   // a run spends anything. The default: nothing to check.
   virtual void check_ready() {}
+  // How many sample() calls may run at once, from different threads. The
+  // default: one (a back-end with state of its own, like an embedded model).
+  virtual int max_concurrent_calls() const { return 1; }
   virtual bool can_tune() const { return false; }
   virtual TuneReport tune(const std::vector<TuneExample>& examples) {
     (void)examples;

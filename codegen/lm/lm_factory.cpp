@@ -36,6 +36,7 @@ nlohmann::json to_json(const LmSettings& l) {
   return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
           {"api_key_env", l.api_key_env}, {"timeout_s", l.timeout_s}, {"max_retries", l.max_retries},
           {"max_requests", l.max_requests}, {"max_total_tokens", l.max_total_tokens},
+          {"concurrency", l.concurrency},
           {"soft_prompt_tokens", l.soft_prompt_tokens}, {"tune_epochs", l.tune_epochs},
           {"tune_batch", l.tune_batch}, {"tune_lr", l.tune_lr}};
 }
@@ -50,6 +51,8 @@ LmSettings lm_settings_from_json(const nlohmann::json& j) {
   l.max_retries = j.at("max_retries");
   l.max_requests = j.at("max_requests");
   l.max_total_tokens = j.at("max_total_tokens");
+  l.concurrency = j.value("concurrency", LmSettings{}.concurrency);  // journals before it had none
+  if (l.concurrency < 1) throw std::invalid_argument("--lm-concurrency (lm.concurrency) must be at least 1");
   l.soft_prompt_tokens = j.at("soft_prompt_tokens");
   l.tune_epochs = j.at("tune_epochs");
   l.tune_batch = j.at("tune_batch");
@@ -72,6 +75,7 @@ std::unique_ptr<LanguageModel> make_language_model(const LmSettings& s) {
     o.max_retries = s.max_retries;
     o.max_requests = s.max_requests;
     o.max_total_tokens = s.max_total_tokens;
+    o.concurrency = s.concurrency;
     return std::make_unique<OpenAiLanguageModel>(o);
   }
   // needs torch: built by codegen/lm (make_local_language_model)

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -314,6 +315,28 @@ void OpenAiLanguageModel::reserve_request(bool retry) {
   if (retry) ++usage_.retries;
 }
 
+class OpenAiLanguageModel::RequestSlot {
+ public:
+  explicit RequestSlot(OpenAiLanguageModel& lm) : lm_(lm) {
+    std::unique_lock<std::mutex> lock(lm_.mutex_);
+    const int limit = std::max(1, lm_.options_.concurrency);
+    lm_.slot_free_.wait(lock, [&] { return lm_.requests_in_flight_ < limit; });
+    ++lm_.requests_in_flight_;
+  }
+  ~RequestSlot() {
+    {
+      std::lock_guard<std::mutex> lock(lm_.mutex_);
+      --lm_.requests_in_flight_;
+    }
+    lm_.slot_free_.notify_one();
+  }
+  RequestSlot(const RequestSlot&) = delete;
+  RequestSlot& operator=(const RequestSlot&) = delete;
+
+ private:
+  OpenAiLanguageModel& lm_;
+};
+
 void OpenAiLanguageModel::wait(double seconds) const {
   if (!(seconds > 0)) return;
   if (options_.sleep) {
@@ -356,8 +379,11 @@ bool OpenAiLanguageModel::request_group(void* curl, const SampleRequest& request
   double backoff = options_.backoff_initial_s;
   for (int attempt = 0;; ++attempt) {
     reserve_request(attempt > 0);
-    const HttpResult http = post(static_cast<CURL*>(curl), endpoint_, body, headers.get(), options_.timeout_s,
-                                 options_.connect_timeout_s);
+    const HttpResult http = [&] {
+      RequestSlot slot(*this);
+      return post(static_cast<CURL*>(curl), endpoint_, body, headers.get(), options_.timeout_s,
+                  options_.connect_timeout_s);
+    }();
     // Why this attempt failed, and whether it was the back-end as a whole.
     std::string failure;
     bool backend_down = false;
@@ -435,11 +461,11 @@ std::vector<Completion> OpenAiLanguageModel::sample(const SampleRequest& request
     group->second.push_back(i);
   }
 
-  // One handle per call: connections are reused within it, and calls from
-  // several threads do not share one.
-  CurlHandle curl(curl_easy_init());
-  if (!curl) throw LanguageModelError("openai: curl_easy_init failed");
-  for (const auto& [temperature, indices] : groups) {
+  // Each group on its own thread and handle (connections are reused within
+  // a group); the slots bound what is in flight.
+  auto run_group = [&](const std::vector<std::size_t>& indices, double temperature) {
+    CurlHandle curl(curl_easy_init());
+    if (!curl) throw LanguageModelError("openai: curl_easy_init failed");
     std::vector<Completion> got;
     bool first = true;
     while (got.size() < indices.size()) {
@@ -450,7 +476,22 @@ std::vector<Completion> OpenAiLanguageModel::sample(const SampleRequest& request
         single_choice_ = true;
     }
     for (std::size_t k = 0; k < indices.size(); ++k) result[indices[k]] = std::move(got[k]);
+  };
+  std::vector<std::future<void>> running;
+  for (std::size_t g = 1; g < groups.size(); ++g)
+    running.push_back(std::async(std::launch::async, run_group, std::cref(groups[g].second), groups[g].first));
+  std::exception_ptr failed;
+  try {
+    run_group(groups[0].second, groups[0].first);
+  } catch (...) {
+    failed = std::current_exception();
   }
+  for (auto& group : running) try {
+      group.get();
+    } catch (...) {
+      if (!failed) failed = std::current_exception();
+    }
+  if (failed) std::rethrow_exception(failed);
   return result;
 }
 

@@ -35,11 +35,14 @@
 //   token cap can thus be overshot by one response.
 // * The API key is read once from the environment and only ever sent in the
 //   Authorization header; no message names it.
-// sample() may be called from several threads; usage counters and caps are
-// shared.
+// * Concurrency. A call's temperature groups go out together, each on its
+//   own connection; sample() may be called from several threads. At most
+//   `concurrency` HTTP requests are in flight at once, over all of them;
+//   usage counters and caps are shared.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -63,6 +66,7 @@ struct OpenAiOptions {
   double max_retry_after_s = 600;          // clamp on a server's Retry-After
   std::int64_t max_requests = 0;           // 0 = no cap
   std::int64_t max_total_tokens = 0;       // 0 = no cap
+  int concurrency = 4;                     // HTTP requests in flight at once, over all threads
   // Waits between attempts; empty: std::this_thread::sleep_for. For tests.
   std::function<void(double seconds)> sleep;
 };
@@ -87,6 +91,7 @@ class OpenAiLanguageModel : public LanguageModel {
 
   std::string name() const override;
   std::vector<Completion> sample(const SampleRequest& request) override;
+  int max_concurrent_calls() const override { return kAnyConcurrency; }
   // GET {base}/models, within seconds and outside the request cap: no HTTP
   // answer, or a model list without options.model, is a LanguageModelError.
   // A server without /models (404) passes.
@@ -105,12 +110,15 @@ class OpenAiLanguageModel : public LanguageModel {
   std::string request_body(const SampleRequest& request, double temperature, int n,
                            std::uint64_t first_index) const;
   void reserve_request(bool retry);
+  class RequestSlot;  // one of the `concurrency` requests in flight
   void wait(double seconds) const;
 
   OpenAiOptions options_;
   std::string endpoint_;
   std::string api_key_;
   mutable std::mutex mutex_;
+  std::condition_variable slot_free_;
+  int requests_in_flight_ = 0;
   Usage usage_;
   std::atomic<bool> single_choice_{false};  // the server refuses n > 1
 };

@@ -17,6 +17,7 @@ class ReplayLanguageModel : public LanguageModel {
   explicit ReplayLanguageModel(const std::string& path);
   std::string name() const override { return "replay:" + path_; }
   std::vector<Completion> sample(const SampleRequest& request) override;
+  int max_concurrent_calls() const override { return kAnyConcurrency; }  // no state
   std::size_t size() const { return records_.size(); }
 
  private:

@@ -125,6 +125,7 @@ std::vector<std::string> statements(const std::string& s);
 class MutateOperator : public LanguageModel {
  public:
   std::string name() const override { return "mutate"; }
+  int max_concurrent_calls() const override { return kAnyConcurrency; }  // no state
   // Sample j is make_child(parents, temperatures[j], stream, .., header) with
   // the stream derived from (seed, first_sample + j, the prompt's text) and
   // the prompt's task header; children that repeat an earlier child of the

@@ -4,6 +4,7 @@
 #include "tasks/arrays/arrays_task.hpp"
 #include "tasks/clrs/clrs_task.hpp"
 #include "tasks/mnist1d/mnist1d_task.hpp"
+#include "tasks/sim/sim_task.hpp"
 
 namespace evoprompt::tasks {
 
@@ -11,7 +12,8 @@ const std::vector<const Task*>& all_tasks() {
   static const Mnist1dTask mnist1d;
   static const ClrsTask clrs;
   static const ArraysTask arrays;
-  static const std::vector<const Task*> tasks{&mnist1d, &clrs, &arrays};
+  static const SimTask sim;
+  static const std::vector<const Task*> tasks{&mnist1d, &clrs, &arrays, &sim};
   return tasks;
 }
 
