@@ -156,7 +156,7 @@ std::vector<EvaluationEvent> RankWorkers::poll(std::chrono::milliseconds timeout
     dispatch();
     while (auto m = job_.receive()) handle(m->first, m->second);
     if (!events_.empty() || Clock::now() >= until) return std::exchange(events_, {});
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
@@ -290,14 +290,14 @@ int serve_rank(MpiJob& job) {
       }
     }
     if (pool && pool->in_flight() > 0) {
-      for (const EvaluationEvent& e : pool->poll(std::chrono::milliseconds(2))) {
+      for (const EvaluationEvent& e : pool->poll(std::chrono::milliseconds(5))) {
         if (e.kind == EvaluationEvent::Kind::compiled)
           job.send(0, {{"type", "compiled"}, {"id", e.ticket}});
         else
           job.send(0, {{"type", "result"}, {"id", e.ticket}, {"result", worker::to_json(e.result)}});
       }
     } else if (idle) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }
 }
