@@ -227,7 +227,7 @@ TEST_CASE("clrs evaluator: tasks, verdicts and scores of triplet children", "[cl
   CHECK(tasks::find_task("clrs:articulation_points").options.at("algorithm") == "articulation_points");
   CHECK(tasks::find_task("mnist1d").name == "mnist1d");
   CHECK_THROWS_WITH(tasks::find_task("clrs:nope"), Catch::Contains("unknown CLRS-30 algorithm 'nope'"));
-  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM, arrays:DIR)");
+  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM, arrays:DIR, sim)");
 
   auto evaluator = tasks::make_evaluator(
       tasks::task_config("clrs:bfs", tasks::clrs_option_table().to_json(tiny_evaluator_options())));

@@ -564,3 +564,31 @@ TEST_CASE("openai: check_ready fails in seconds for a server it cannot reach or 
     CHECK(std::chrono::duration<double>(Clock::now() - t0).count() < 6.0);
   }
 }
+
+TEST_CASE("openai: a call's temperature groups go out together, at most `concurrency` at once", "[openai]") {
+  std::atomic<int> now{0}, most{0};
+  FakeServer server([&](const json& body, int, httplib::Response& res) {
+    const int n = ++now;
+    for (int seen = most.load(); n > seen && !most.compare_exchange_weak(seen, n);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    --now;
+    reply(res, completions_reply(std::vector<std::string>(body.at("n").get<std::size_t>(),
+                                                          "t=" + body.at("temperature").dump())));
+  });
+  for (int limit : {4, 2}) {
+    most = 0;
+    OpenAiOptions options = fast_options(server);
+    options.concurrency = limit;
+    OpenAiLanguageModel lm(options);
+    const auto out = lm.sample(one_request({0.2, 0.6, 0.8, 1.0, 0.2}));
+    REQUIRE(out.size() == 5);
+    CHECK(out[0].text == "t=0.2");
+    CHECK(out[1].text == "t=0.6");
+    CHECK(out[2].text == "t=0.8");
+    CHECK(out[3].text == "t=1.0");
+    CHECK(out[4].text == "t=0.2");
+    CHECK(most == limit);
+    CHECK(lm.usage().requests == 4);
+  }
+}

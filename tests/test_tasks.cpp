@@ -10,14 +10,16 @@
 #include "run_settings.hpp"
 #include "tasks/clrs/clrs_task.hpp"
 #include "tasks/mnist1d/mnist1d_task.hpp"
+#include "tasks/sim/sim_task.hpp"
+#include "token_fingerprint.hpp"
 #include "verdict.hpp"
 
 using namespace evoprompt;
 using nlohmann::json;
 
 TEST_CASE("tasks: the registry is the one list, and parses every name", "[tasks]") {
-  REQUIRE(tasks::all_tasks().size() == 3);
-  CHECK(tasks::task_usages() == "mnist1d, clrs:ALGORITHM, arrays:DIR");
+  REQUIRE(tasks::all_tasks().size() == 4);
+  CHECK(tasks::task_usages() == "mnist1d, clrs:ALGORITHM, arrays:DIR, sim");
   const auto m = tasks::find_task("mnist1d");
   CHECK(m.task->contract().record == "Model");
   CHECK(m.task->contract().opening == "struct Model : torch::nn::Module {");
@@ -25,7 +27,7 @@ TEST_CASE("tasks: the registry is the one list, and parses every name", "[tasks]
   CHECK(c.name == "clrs:quickselect");
   CHECK(c.options.at("algorithm") == "quickselect");
   CHECK(c.task->contract().record == "Triplet");
-  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM, arrays:DIR)");
+  CHECK_THROWS_WITH(tasks::find_task("cifar"), "unknown task 'cifar' (available: mnist1d, clrs:ALGORITHM, arrays:DIR, sim)");
   CHECK_THROWS_WITH(tasks::find_task("clrs:nope"), "unknown CLRS-30 algorithm 'nope' in task 'clrs:nope'");
   CHECK_THROWS_WITH(tasks::task_config("clrs:bfs", {{"algorithm", "dfs"}}), "task clrs:bfs with the options of clrs:dfs");
 }
@@ -176,4 +178,32 @@ TEST_CASE("journal: a run's settings come back as stored, another format is refu
                     dir.string() + ": a journal of format 1; this evoprompt reads format 2 only (start a new run)");
   CHECK_THROWS_WITH(engine::Journal::open((dir / "none").string()), Catch::Contains("no run journal here"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sim: a child's duration and scores come from its tokens and the seed", "[tasks]") {
+  const SimChild a = simulate_child("tokens", 0, 2.0);
+  CHECK(simulate_child("tokens", 0, 2.0).seconds == a.seconds);
+  CHECK(simulate_child("tokens", 1, 2.0).seconds != a.seconds);
+  CHECK(simulate_child("tokens!", 0, 2.0).params != a.params);
+  for (int i = 0; i < 200; ++i) {
+    const SimChild c = simulate_child("child " + std::to_string(i), 7, 2.0);
+    CHECK(c.seconds >= 1.0);
+    CHECK(c.seconds < 3.0);
+    CHECK(c.params >= 1000);
+    CHECK(c.params < 10000);
+    CHECK(c.val_acc >= 0.55);
+    CHECK(c.val_acc < 0.95);
+  }
+  const auto task = tasks::task_config("sim", {{"child_seconds", 0.05}});
+  auto evaluator = tasks::make_evaluator(task);
+  const std::string source = task.task->seeds(task.options).at(0).source;
+  const ChildResult r = evaluator->evaluate(source, "cnn");
+  const SimChild expected = simulate_child(jit::token_fingerprint(source), 0, 0.05);
+  CHECK(r.verdict == VerdictKind::evaluated);
+  CHECK(r.params_used == expected.params);
+  CHECK(r.best_val_acc == expected.val_acc);
+  CHECK(r.train_ms >= 1000 * expected.seconds);
+  // Whitespace and comments are not tokens: the same child.
+  CHECK(evaluator->evaluate(source + "\n// again\n", "cnn2").params_used == expected.params);
+  CHECK_THROWS_WITH(tasks::task_config("sim", {{"child_seconds", -1.0}}), "child seconds must be >= 0");
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The search's own machinery past this machine, by simulation (README: "Scale-out").
+#   bench/pipeline.sh [BUILD_DIR] [ROUNDS] [LM_LATENCY_S]
+# Each run is `mpirun -n R evoprompt evolve --task sim` at the paper's shape (m = 10, n = 16):
+# rank 0 drives, the other ranks host W workers each (oversubscribed on this machine), a
+# simulated child sleeps for a seeded duration and trains nothing, and the LM is an
+# OpenAI-compatible server (bench/fake_lm_server.cpp) that answers after LM_LATENCY_S.
+# Slots 2, 8, 32 and 64; the mean child time grows with the slots so that every run has
+# ~8 s of work per slot and round. Each slot count runs with the LM answering at once and
+# after the latency, and reports:
+#   utilisation   the children's sleep over slots x the rounds' wall time (LM answering at once)
+#   overhead      rank 0's CPU seconds per child (the driver's whole cost: LM client, journal, dispatch)
+#   LM hidden     1 - (round wall with latency - without) / the LM calls' summed time
+# Then the single-machine run of issue 17: MNIST-1D, 1 round of 4 prompts x 4 samples,
+# 800 steps, 2 workers, an LM server answering every request after 6 s; workers busy =
+# the children's compile + train time over 2 x the run's wall time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+rounds=${2:-2}
+latency=${3:-2}
+python=/usr/bin/python3
+for b in "$build/tools/evoprompt" "$build/bench/evoprompt_fake_lm"; do
+  [ -x "$b" ] || { echo "bench: build first (cmake --build $build)" >&2; exit 1; }
+done
+command -v mpirun > /dev/null || { echo "bench: mpirun not found (scripts/install-deps.sh)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$python" - "$build" "$work" "$rounds" "$latency" <<'PY'
+import json, os, signal, sqlite3, subprocess, sys, time
+build, work, rounds, latency = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+evoprompt = os.path.join(build, "tools/evoprompt")
+root = ["--allow-run-as-root"] if os.getuid() == 0 else []
+
+def server(latency_s):
+    port_file = os.path.join(work, f"port{time.time_ns()}")
+    p = subprocess.Popen([os.path.join(build, "bench/evoprompt_fake_lm"), port_file, str(latency_s)])
+    while not os.path.exists(port_file) or not open(port_file).read().strip():
+        time.sleep(0.01)
+    return p, int(open(port_file).read())
+
+def evolve(name, command, latency_s):
+    """Runs `command` (an evolve with --json) against a fresh LM server; returns round times and the journal."""
+    lm, port = server(latency_s)
+    run = os.path.join(work, name)
+    cpu_file = os.path.join(work, name + ".cpu")
+    argv = [a.replace("{run}", run).replace("{port}", str(port)).replace("{cpu}", cpu_file) for a in command]
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    starts, ends = {}, {}
+    for line in p.stdout:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("event") == "round_start": starts[e["round"]] = time.monotonic()
+        if e.get("event") == "round_end": ends[e["round"]] = time.monotonic()
+    rc = p.wait()
+    wall = time.monotonic() - t0
+    lm.send_signal(signal.SIGTERM); lm.wait()
+    if rc != 0: sys.exit(f"bench: {name} failed (exit {rc})")
+    db = sqlite3.connect(os.path.join(run, "journal.sqlite"))
+    cpu = sum(float(x) for x in open(cpu_file).read().split()) if os.path.exists(cpu_file) else None
+    return {"starts": starts, "ends": ends, "wall": wall, "db": db, "cpu": cpu}
+
+print(f"{'slots':>5} {'ranks x workers':>15} {'child s':>8} {'children':>8} {'utilisation':>11} "
+      f"{'overhead ms/child':>17} {'round s, LM at once':>19} {f'round s, LM {latency:g} s':>17} {'LM hidden':>9}")
+for slots, ranks, workers in [(2, 2, 1), (8, 4, 2), (32, 8, 4), (64, 8, 8)]:
+    child_s = 8.0 * slots / 160
+    def command(lm_latency):
+        # Rank 0 under /usr/bin/time (its CPU seconds), the worker ranks beside it (MPMD).
+        flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
+                 "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
+                 "--rounds", str(rounds), "--prompts", "10", "--samples", "16", "--survivors", "10",
+                 "--workers", str(workers), "--alpha", "1.0"]
+        return (["mpirun", "--oversubscribe"] + root + ["-n", "1", "/usr/bin/time", "-f", "%U %S", "-o", "{cpu}",
+                evoprompt] + flags + [":", "-n", str(ranks), evoprompt] + flags)
+    fast = evolve(f"s{slots}-fast", command(0), 0)
+    slow = evolve(f"s{slots}-slow", command(latency), latency)
+    busy = wall = 0.0
+    for t, t0 in fast["starts"].items():
+        busy += fast["db"].execute("select sum(train_ms) from children where round=?", (t,)).fetchone()[0] / 1000
+        wall += fast["ends"][t] - t0
+    children = fast["db"].execute("select count(*) from children").fetchone()[0]
+    round_fast = sum(fast["ends"][t] - s for t, s in fast["starts"].items()) / len(fast["starts"])
+    round_slow = sum(slow["ends"][t] - s for t, s in slow["starts"].items()) / len(slow["starts"])
+    lm_s = slow["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000 / len(slow["starts"])
+    hidden = 1 - (round_slow - round_fast) / lm_s
+    print(f"{slots:>5} {f'{ranks} x {workers}':>15} {child_s:>8.2f} {children:>8} {busy / (slots * wall):>10.1%} "
+          f"{1000 * fast['cpu'] / children:>17.2f} {round_fast:>19.2f} {round_slow:>17.2f} {hidden:>8.1%}")
+
+# Issue 17's measurement: real MNIST-1D children, one machine, an LM answering after 6 s.
+data = os.path.join(work, "mnist1d")
+subprocess.run([evoprompt, "data", "mnist1d", "--out", data], check=True, stdout=subprocess.DEVNULL)
+print()
+print(f"{'MNIST-1D, 1 round of 4 x 4, 800 steps, 2 workers, LM 6 s':<58} {'wall s':>7} {'LM calls s':>10} "
+      f"{'workers busy':>12}")
+for concurrency in (1, 8):
+    r = evolve(f"mnist1d-c{concurrency}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
+               "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", str(concurrency),
+               "--rounds", "1", "--prompts", "4", "--samples", "4", "--steps", "800", "--eval-every", "100",
+               "--workers", "2", "--threads", "1", "--device", "cpu"], 6)
+    busy = r["db"].execute("select sum(compile_ms + train_ms) from children").fetchone()[0] / 1000
+    lm_s = r["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000
+    print(f"{f'  --lm-concurrency {concurrency}':<58} {r['wall']:>7.1f} {lm_s:>10.1f} {busy / (2 * r['wall']):>11.1%}")
+PY
