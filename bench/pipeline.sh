@@ -9,7 +9,10 @@
 # ~8 s of work per slot and round. Each slot count runs with the LM answering at once and
 # after the latency, and reports:
 #   utilisation   the children's sleep over slots x the rounds' wall time (LM answering at once)
-#   overhead      rank 0's CPU seconds per child (the driver's whole cost: LM client, journal, dispatch)
+#   bound         the same for a zero-cost driver: the same children, in journal order, each to the
+#                 first free slot from the round's start (the round barrier's own limit)
+#   overhead      rank 0's CPU time per child during the rounds (the driver's whole cost: LM client,
+#                 screening, journal, dispatch, MPI polling)
 #   LM hidden     1 - (round wall with latency - without) / the LM calls' summed time
 # Then the single-machine run of issue 17: MNIST-1D, 1 round of 4 prompts x 4 samples,
 # 800 steps, 2 workers, an LM server answering every request after 6 s; workers busy =
@@ -40,54 +43,83 @@ def server(latency_s):
         time.sleep(0.01)
     return p, int(open(port_file).read())
 
+def driver_pid(run):
+    """The evoprompt process driving `run`: MPI rank 0, or the only one."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = open(f"/proc/{pid}/cmdline").read().split("\0")
+            env = open(f"/proc/{pid}/environ").read().split("\0")
+        except OSError:
+            continue
+        if not (os.path.basename(argv[0]) == "evoprompt" and argv[1:2] == ["evolve"] and run in argv):
+            continue
+        rank = [v for v in env if v.startswith("OMPI_COMM_WORLD_RANK=")]
+        if rank in ([], ["OMPI_COMM_WORLD_RANK=0"]):
+            return pid
+
+def cpu_s(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 def evolve(name, command, latency_s):
-    """Runs `command` (an evolve with --json) against a fresh LM server; returns round times and the journal."""
+    """Runs `command` (an evolve with --json) against a fresh LM server: the rounds' wall
+    times, the driver's CPU seconds over the rounds, and the journal."""
     lm, port = server(latency_s)
     run = os.path.join(work, name)
-    cpu_file = os.path.join(work, name + ".cpu")
-    argv = [a.replace("{run}", run).replace("{port}", str(port)).replace("{cpu}", cpu_file) for a in command]
+    argv = [a.replace("{run}", run).replace("{port}", str(port)) for a in command]
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    starts, ends = {}, {}
+    starts, ends, pid, cpu = {}, {}, None, 0.0
     for line in p.stdout:
         try:
             e = json.loads(line)
         except ValueError:
             continue
-        if e.get("event") == "round_start": starts[e["round"]] = time.monotonic()
-        if e.get("event") == "round_end": ends[e["round"]] = time.monotonic()
+        if e.get("event") == "round_start":
+            starts[e["round"]] = time.monotonic()
+            pid = pid or driver_pid(run)
+            cpu -= cpu_s(pid)
+        if e.get("event") == "round_end":
+            ends[e["round"]] = time.monotonic()
+            cpu += cpu_s(pid)
     rc = p.wait()
     wall = time.monotonic() - t0
     lm.send_signal(signal.SIGTERM); lm.wait()
     if rc != 0: sys.exit(f"bench: {name} failed (exit {rc})")
     db = sqlite3.connect(os.path.join(run, "journal.sqlite"))
-    cpu = sum(float(x) for x in open(cpu_file).read().split()) if os.path.exists(cpu_file) else None
     return {"starts": starts, "ends": ends, "wall": wall, "db": db, "cpu": cpu}
 
-print(f"{'slots':>5} {'ranks x workers':>15} {'child s':>8} {'children':>8} {'utilisation':>11} "
+def makespan(durations, slots):
+    free = [0.0] * slots
+    for d in durations:
+        i = min(range(slots), key=free.__getitem__)
+        free[i] += d
+    return max(free)
+
+print(f"{'slots':>5} {'ranks x workers':>15} {'child s':>8} {'children':>8} {'utilisation':>11} {'bound':>6} "
       f"{'overhead ms/child':>17} {'round s, LM at once':>19} {f'round s, LM {latency:g} s':>17} {'LM hidden':>9}")
 for slots, ranks, workers in [(2, 2, 1), (8, 4, 2), (32, 8, 4), (64, 8, 8)]:
     child_s = 8.0 * slots / 160
     def command(lm_latency):
-        # Rank 0 under /usr/bin/time (its CPU seconds), the worker ranks beside it (MPMD).
         flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
                  "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
                  "--rounds", str(rounds), "--prompts", "10", "--samples", "16", "--survivors", "10",
                  "--workers", str(workers), "--alpha", "1.0"]
-        return (["mpirun", "--oversubscribe"] + root + ["-n", "1", "/usr/bin/time", "-f", "%U %S", "-o", "{cpu}",
-                evoprompt] + flags + [":", "-n", str(ranks), evoprompt] + flags)
+        return ["mpirun", "--oversubscribe"] + root + ["-n", str(ranks + 1), evoprompt] + flags
     fast = evolve(f"s{slots}-fast", command(0), 0)
     slow = evolve(f"s{slots}-slow", command(latency), latency)
-    busy = wall = 0.0
+    busy = wall = ideal = 0.0
     for t, t0 in fast["starts"].items():
+        durations = [r[0] / 1000 for r in fast["db"].execute("select train_ms from children where round=? order by id", (t,))]
+        ideal += makespan(durations, slots)
         busy += fast["db"].execute("select sum(train_ms) from children where round=?", (t,)).fetchone()[0] / 1000
         wall += fast["ends"][t] - t0
-    children = fast["db"].execute("select count(*) from children").fetchone()[0]
+    children = fast["db"].execute("select count(*) from children where round >= 0").fetchone()[0]
     round_fast = sum(fast["ends"][t] - s for t, s in fast["starts"].items()) / len(fast["starts"])
     round_slow = sum(slow["ends"][t] - s for t, s in slow["starts"].items()) / len(slow["starts"])
     lm_s = slow["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000 / len(slow["starts"])
     hidden = 1 - (round_slow - round_fast) / lm_s
-    print(f"{slots:>5} {f'{ranks} x {workers}':>15} {child_s:>8.2f} {children:>8} {busy / (slots * wall):>10.1%} "
+    print(f"{slots:>5} {f'{ranks} x {workers}':>15} {child_s:>8.2f} {children:>8} {busy / (slots * wall):>10.1%} {busy / (slots * ideal):>5.0%} "
           f"{1000 * fast['cpu'] / children:>17.2f} {round_fast:>19.2f} {round_slow:>17.2f} {hidden:>8.1%}")
 
 # Issue 17's measurement: real MNIST-1D children, one machine, an LM answering after 6 s.
@@ -96,12 +128,13 @@ subprocess.run([evoprompt, "data", "mnist1d", "--out", data], check=True, stdout
 print()
 print(f"{'MNIST-1D, 1 round of 4 x 4, 800 steps, 2 workers, LM 6 s':<58} {'wall s':>7} {'LM calls s':>10} "
       f"{'workers busy':>12}")
-for concurrency in (1, 8):
-    r = evolve(f"mnist1d-c{concurrency}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
+for concurrency, lm_latency in ((1, 6), (16, 6), (16, 0)):
+    r = evolve(f"mnist1d-c{concurrency}-l{lm_latency}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
                "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", str(concurrency),
                "--rounds", "1", "--prompts", "4", "--samples", "4", "--steps", "800", "--eval-every", "100",
-               "--workers", "2", "--threads", "1", "--device", "cpu"], 6)
+               "--workers", "2", "--threads", "1", "--device", "cpu"], lm_latency)
     busy = r["db"].execute("select sum(compile_ms + train_ms) from children").fetchone()[0] / 1000
     lm_s = r["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000
-    print(f"{f'  --lm-concurrency {concurrency}':<58} {r['wall']:>7.1f} {lm_s:>10.1f} {busy / (2 * r['wall']):>11.1%}")
+    label = f"  --lm-concurrency {concurrency}" + ("" if lm_latency else ", LM answering at once (the ceiling)")
+    print(f"{label:<58} {r['wall']:>7.1f} {lm_s:>10.1f} {busy / (2 * r['wall']):>11.1%}")
 PY

@@ -36,7 +36,7 @@ struct LmSettings {
   std::int64_t max_total_tokens = 0;  // 0: no cap
   // LM requests in flight at once while a round's children evaluate (a
   // back-end with state, local:DIR, takes one at a time)
-  int concurrency = 8;
+  int concurrency = 16;
   // local:DIR only: soft prompt-tuning (the paper's settings)
   std::int64_t soft_prompt_tokens = 16;
   int tune_epochs = 5;

@@ -66,7 +66,7 @@ struct OpenAiOptions {
   double max_retry_after_s = 600;          // clamp on a server's Retry-After
   std::int64_t max_requests = 0;           // 0 = no cap
   std::int64_t max_total_tokens = 0;       // 0 = no cap
-  int concurrency = 4;                     // HTTP requests in flight at once, over all threads
+  int concurrency = 16;                    // HTTP requests in flight at once, over all threads
   // Waits between attempts; empty: std::this_thread::sleep_for. For tests.
   std::function<void(double seconds)> sleep;
 };
