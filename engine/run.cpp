@@ -72,6 +72,7 @@ std::unique_ptr<Evaluator> make_run_evaluator(const RunSettings& s, const tasks:
   }
   WorkerPoolOptions o;
   o.workers = s.workers.workers;
+  o.workers_per_gpu = s.workers.workers_per_gpu;
   o.task = task;
   o.limits = s.workers.limits;
   if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);

@@ -92,6 +92,7 @@ json toml_to_json(const toml::node& n) {
 
 json to_json(const WorkerSettings& w) {
   return {{"workers", w.workers},
+          {"workers_per_gpu", w.workers_per_gpu},
           {"in_process", w.in_process},
           {"compile_timeout_s", w.limits.compile_timeout_s},
           {"train_timeout_s", w.limits.train_timeout_s},
@@ -101,6 +102,7 @@ json to_json(const WorkerSettings& w) {
 WorkerSettings worker_settings_from_json(const json& j) {
   WorkerSettings w;
   w.workers = j.at("workers");
+  w.workers_per_gpu = j.value("workers_per_gpu", 1);  // journals before it had none
   w.in_process = j.at("in_process");
   w.limits.compile_timeout_s = j.at("compile_timeout_s");
   w.limits.train_timeout_s = j.at("train_timeout_s");
@@ -122,6 +124,7 @@ RunSettings resolve_run_settings(const std::string& task, const std::string& pre
     apply_layer(s, layers[i], i < origins.size() && !origins[i].empty() ? origins[i] + ": " : "");
   s.evolution.validate();
   if (s.workers.workers < 0) throw std::invalid_argument("--workers must be >= 0");
+  if (s.workers.workers_per_gpu < 1) throw std::invalid_argument("--workers-per-gpu must be >= 1");
   if (s.workers.limits.compile_timeout_s <= 0 || s.workers.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (s.workers.limits.mem_limit_mb < 0) throw std::invalid_argument("--mem-limit-mb must be >= 0");

@@ -20,6 +20,7 @@ namespace evoprompt::engine {
 
 struct WorkerSettings {
   int workers = 0;          // 0: the default rule (see worker_pool.hpp)
+  int workers_per_gpu = 1;  // the default rule's workers per visible GPU
   bool in_process = false;  // evaluate in the driver: no isolation (debugging)
   WorkerLimits limits;
 };

@@ -16,6 +16,7 @@ using Clock = std::chrono::steady_clock;
 json options_json(const WorkerPoolOptions& o) {
   return {{"task", o.task.to_json()},
           {"workers", o.workers},
+          {"workers_per_gpu", o.workers_per_gpu},
           {"compile_timeout_s", o.limits.compile_timeout_s},
           {"train_timeout_s", o.limits.train_timeout_s},
           {"mem_limit_mb", o.limits.mem_limit_mb},
@@ -28,6 +29,7 @@ WorkerPoolOptions options_from(const json& j) {
   WorkerPoolOptions o;
   o.task = tasks::TaskConfig::from_json(j.at("task"));
   o.workers = j.at("workers");
+  o.workers_per_gpu = j.at("workers_per_gpu");
   o.limits.compile_timeout_s = j.at("compile_timeout_s");
   o.limits.train_timeout_s = j.at("train_timeout_s");
   o.limits.mem_limit_mb = j.at("mem_limit_mb");

@@ -96,13 +96,20 @@ bool is_launcher_variable(const std::string& name) {
   return false;
 }
 
-int default_worker_count(const GpuMask& gpus) {
+int default_worker_count(const GpuMask& gpus, int per_gpu) {
   const int n = visible_gpus(gpus);
-  return n > 0 ? n : cores();
+  return n > 0 ? n * std::max(1, per_gpu) : cores();
 }
 
 int default_threads_per_worker(int workers, const GpuMask& gpus) {
   return visible_gpus(gpus) > 0 ? std::max(1, cores() / std::max(1, workers)) : 1;
+}
+
+double default_gpu_memory_fraction(int workers, const GpuMask& gpus) {
+  const int n = visible_gpus(gpus);
+  if (n == 0) return 0.0;
+  const int per_gpu = (std::max(1, workers) + n - 1) / n;
+  return 0.9 / per_gpu;
 }
 
 std::int64_t default_mem_limit_mb(int workers) {
@@ -133,15 +140,13 @@ struct WorkerPool::Worker {
 
 WorkerPool::WorkerPool(WorkerPoolOptions options)
     : TaskWorkers(options.task), options_(std::move(options)), gpus_(GpuMask::of_this_process()) {
-  if (options_.workers <= 0) options_.workers = default_worker_count(gpus_);
+  if (options_.workers <= 0) options_.workers = default_worker_count(gpus_, options_.workers_per_gpu);
   if (options_.limits.mem_limit_mb <= 0) options_.limits.mem_limit_mb = default_mem_limit_mb(options_.workers);
   // The machine-scoped fields every task has (see tasks/option_table.hpp).
   auto& e = options_.task.options;
   if (e.at("threads").get<int>() <= 0) e["threads"] = default_threads_per_worker(options_.workers, gpus_);
-  if (const int gpus = visible_gpus(gpus_); gpus > 0 && e.at("gpu_memory_fraction").get<double>() <= 0.0) {
-    const int per_gpu = (options_.workers + gpus - 1) / gpus;
-    e["gpu_memory_fraction"] = 0.9 / per_gpu;  // the workers sharing a GPU split it
-  }
+  if (e.at("gpu_memory_fraction").get<double>() <= 0.0)
+    e["gpu_memory_fraction"] = default_gpu_memory_fraction(options_.workers, gpus_);
   device_ = e.at("device").get<std::string>();
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");

@@ -32,6 +32,7 @@ struct WorkerLimits {
 
 struct WorkerPoolOptions {
   int workers = 0;                      // 0: default_worker_count()
+  int workers_per_gpu = 1;              // the default's workers per visible GPU (small children share one)
   tasks::TaskConfig task;               // threads: per worker (0: the rule below)
   WorkerLimits limits;
   std::string executable;               // the evoprompt binary; empty: this process's own
@@ -54,10 +55,15 @@ bool is_launcher_variable(const std::string& name);
 
 // The threads rule: on CPU, one worker per core with one libtorch thread
 // each (small models scale better across processes than across threads,
-// and one thread keeps training bit-reproducible); with GPUs, one worker per
-// GPU and the cores shared among them.
-int default_worker_count(const GpuMask& gpus = GpuMask::of_this_process());
+// and one thread keeps training bit-reproducible); with GPUs, `per_gpu`
+// workers per GPU (one small child cannot fill a GPU) and the cores shared
+// among them. Workers take the GPUs in turn, and those on one GPU split its
+// memory.
+int default_worker_count(const GpuMask& gpus = GpuMask::of_this_process(), int per_gpu = 1);
 int default_threads_per_worker(int workers, const GpuMask& gpus);
+// A worker's cap on its GPU's memory: 0.9 of the GPU split among the workers
+// that share it (0: no GPU, no cap).
+double default_gpu_memory_fraction(int workers, const GpuMask& gpus);
 std::int64_t default_mem_limit_mb(int workers);
 
 class WorkerPool : public TaskWorkers {

@@ -76,6 +76,7 @@ expect_error "--lm local:$tmp/no_model" evolve --run "$tmp/run" --lm local:"$tmp
 expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
 expect_error "--lm-concurrency (lm.concurrency) must be at least 1" evolve --run "$tmp/run" --lm-concurrency 0
+expect_error "--workers-per-gpu must be >= 1" evolve --run "$tmp/run" --workers-per-gpu 0
 # A flag of another task is an error, never ignored; one spelling everywhere.
 expect_error "--hidden is a setting of the clrs:ALGORITHM tasks, not mnist1d" evolve --run "$tmp/run" --hidden 8
 expect_error "--val-size is a setting of tasks mnist1d, arrays:DIR, not clrs:bfs" evolve --run "$tmp/run" --task clrs:bfs --val-size 10

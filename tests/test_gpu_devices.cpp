@@ -2,7 +2,10 @@
 // as CUDA reads it, and a worker never sees a GPU the user hid.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "gpu_devices.hpp"
+#include "worker_pool.hpp"
 
 using evoprompt::GpuMask;
 using List = std::vector<std::string>;
@@ -39,4 +42,22 @@ TEST_CASE("gpu mask: each worker gets one visible GPU, unless the device names o
   // One visible GPU (or none): nothing to split, the environment stays.
   CHECK(GpuMask{std::string("1"), 2}.for_worker(0, "auto") == std::nullopt);
   CHECK(GpuMask{std::nullopt, 0}.for_worker(0, "auto") == std::nullopt);
+}
+
+TEST_CASE("workers per GPU: the default count, each GPU's share of them and of its memory", "[gpu]") {
+  const GpuMask two{std::nullopt, 2};
+  CHECK(evoprompt::default_worker_count(two) == 2);
+  CHECK(evoprompt::default_worker_count(two, 4) == 8);
+  // Slots take the GPUs in turn: 4 workers on each.
+  std::map<std::string, int> on_gpu;
+  for (int slot = 0; slot < 8; ++slot) ++on_gpu[*two.for_worker(slot, "auto")];
+  CHECK(on_gpu == std::map<std::string, int>{{"0", 4}, {"1", 4}});
+  CHECK(evoprompt::default_gpu_memory_fraction(8, two) == Approx(0.225));
+  CHECK(evoprompt::default_gpu_memory_fraction(2, two) == Approx(0.9));
+  CHECK(evoprompt::default_gpu_memory_fraction(3, two) == Approx(0.45));  // one GPU holds two
+  // Without a GPU: one worker per core, whatever the setting, and no cap.
+  const GpuMask none{std::nullopt, 0};
+  CHECK(evoprompt::default_worker_count(none, 4) == evoprompt::default_worker_count(none));
+  CHECK(evoprompt::default_gpu_memory_fraction(4, none) == 0.0);
+  CHECK(evoprompt::default_threads_per_worker(4, none) == 1);
 }

@@ -90,7 +90,10 @@ class EvolveCommand {
     setting("--max-tokens", "evolution", "max_tokens", e.max_tokens, "Max new tokens per sample");
     flag("--repair", "evolution", "repair", "Send a child that fails to compile back once with its errors (beyond the paper)");
     auto& w = given_.workers;
-    setting("--workers", "workers", "workers", w.workers, "Worker processes (0: one per GPU, else one per core)");
+    setting("--workers", "workers", "workers", w.workers,
+            "Worker processes (0: --workers-per-gpu per GPU, else one per core)");
+    setting("--workers-per-gpu", "workers", "workers_per_gpu", w.workers_per_gpu,
+            "Workers per visible GPU when --workers is 0 (small children share a GPU)");
     setting("--compile-timeout-s", "workers", "compile_timeout_s", w.limits.compile_timeout_s,
             "Per-child compile time limit (verdict timeout)");
     setting("--train-timeout-s", "workers", "train_timeout_s", w.limits.train_timeout_s,
