@@ -237,6 +237,29 @@ TEST_CASE("clrs_model: a replacement triplet function plugs in", "[clrs_model]")
   CHECK(p.outputs.at("pi").sizes() == torch::IntArrayRef({2, 5, 5}));
 }
 
+TEST_CASE("clrs_model: clipping without a device sync gives libtorch's clip_grad_norm_ bit for bit", "[clrs_model]") {
+  torch::manual_seed(3);
+  for (double scale : {0.01, 10.0}) {  // under the norm (left as is) and over it (scaled down)
+    std::vector<torch::Tensor> ours, theirs;
+    for (auto shape : {std::vector<std::int64_t>{4, 3}, {7}, {2, 2, 5}}) {
+      auto p = torch::zeros(shape, torch::requires_grad());
+      p.mutable_grad() = torch::randn(shape) * scale;
+      auto q = torch::zeros(shape, torch::requires_grad());
+      q.mutable_grad() = p.grad().clone();
+      ours.push_back(p);
+      theirs.push_back(q);
+    }
+    ours.push_back(torch::zeros({3}, torch::requires_grad()));  // no gradient: skipped by both
+    theirs.push_back(torch::zeros({3}, torch::requires_grad()));
+    clip_grad_norm_in_place(ours, 1.0);
+    torch::nn::utils::clip_grad_norm_(theirs, 1.0);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(torch::equal(ours[i].grad(), theirs[i].grad()));
+    CHECK_FALSE(ours[3].grad().defined());
+    const double norm = torch::stack({ours[0].grad().norm(), ours[1].grad().norm(), ours[2].grad().norm()}).norm().item<double>();
+    if (scale > 1) CHECK(norm == Approx(1.0).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("clrs_model: 200 BFS training steps lower the loss", "[clrs_model][slow]") {
   // Batch 8, not the paper's 32: the same 200 steps in a quarter of the CI time.
   constexpr int kBatch = 8;
@@ -255,7 +278,7 @@ TEST_CASE("clrs_model: 200 BFS training steps lower the loss", "[clrs_model][slo
   for (int step = 0; step < 200; ++step) {
     if (step > 0) batch = next();
     auto t0 = std::chrono::steady_clock::now();
-    losses.push_back(trainer.step(batch));
+    losses.push_back(trainer.step(batch).item<double>());
     model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   double head = 0, tail = 0;

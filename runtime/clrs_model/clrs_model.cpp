@@ -19,13 +19,33 @@ const ProbeTensor& TensorBatch::get(const std::string& probe) const {
 
 namespace {
 
+// To a GPU from pinned memory, without waiting for the copy.
+Tensor on_device(Tensor host, torch::Device device) {
+  if (!device.is_cuda()) return host.to(device);
+  return host.pin_memory().to(device, /*non_blocking=*/true);
+}
+
 ProbeTensor probe_tensor(const DataPoint& dp, torch::Device device) {
   std::vector<float> v(dp.data.values.begin(), dp.data.values.end());
   auto t = torch::from_blob(v.data(), dp.data.shape, torch::kFloat32).clone();
-  return {dp.spec, t.to(device)};
+  return {dp.spec, on_device(t, device)};
 }
 
 }  // namespace
+
+void clip_grad_norm_in_place(const std::vector<Tensor>& parameters, double max_norm) {
+  std::vector<Tensor> norms;
+  std::vector<Tensor> grads;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) {
+      grads.push_back(p.grad().data());
+      norms.push_back(grads.back().norm(2.0));
+    }
+  if (grads.empty()) return;
+  const Tensor total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2.0);
+  const Tensor coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+  for (auto& g : grads) g.mul_(coef);
+}
 
 TensorBatch to_tensors(const Batch& batch, torch::Device device) {
   TensorBatch out;
@@ -33,7 +53,7 @@ TensorBatch to_tensors(const Batch& batch, torch::Device device) {
   for (const auto& dp : batch.inputs) out.inputs.push_back(probe_tensor(dp, device));
   for (const auto& dp : batch.outputs) out.outputs.push_back(probe_tensor(dp, device));
   for (const auto& dp : batch.hints) out.hints.push_back(probe_tensor(dp, device));
-  out.lengths = torch::tensor(batch.lengths, torch::kInt64).to(device);
+  out.lengths = on_device(torch::tensor(batch.lengths, torch::kInt64), device);
   out.batch_size = batch.size();
   for (const auto& p : out.inputs)
     if (p.spec.location != Location::graph) {
@@ -551,15 +571,15 @@ std::map<std::string, double> evaluate(const std::vector<ProbeTensor>& truth_out
 ClrsTrainer::ClrsTrainer(ClrsModel m, double lr, double clip)
     : model(std::move(m)), optimizer(model->parameters(), torch::optim::AdamOptions(lr)), clip_norm(clip) {}
 
-double ClrsTrainer::step(const TensorBatch& batch) {
+Tensor ClrsTrainer::step(const TensorBatch& batch) {
   model->train();
   optimizer.zero_grad();
   auto preds = model->forward(batch, /*train=*/true);
   auto loss = total_loss(batch, preds);
   loss.backward();
-  torch::nn::utils::clip_grad_norm_(model->parameters(), clip_norm);
+  clip_grad_norm_in_place(model->parameters(), clip_norm);
   optimizer.step();
-  return loss.item<double>();
+  return loss.detach();
 }
 
 }  // namespace evoprompt::clrs

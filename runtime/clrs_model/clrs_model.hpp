@@ -178,9 +178,15 @@ std::map<std::string, double> evaluate(const std::vector<ProbeTensor>& truth_out
 // ---------------------------------------------------------------- training
 
 // run.py's optimiser: Adam (lr 1e-3) with gradient clipping by global norm.
+// libtorch's clip_grad_norm_ (L2) op for op, so the numbers are the same,
+// without its return value: reading the norm would wait for the device.
+void clip_grad_norm_in_place(const std::vector<torch::Tensor>& parameters, double max_norm);
+
 struct ClrsTrainer {
   ClrsTrainer(ClrsModel model, double lr = 1e-3, double clip_norm = 1.0);
-  double step(const TensorBatch& batch);  // returns the loss before the update
+  // The loss before the update, as a 0-d tensor on the model's device: the
+  // step never waits for the device (read it with item() when needed).
+  torch::Tensor step(const TensorBatch& batch);
   ClrsModel model;
   torch::optim::Adam optimizer;
   double clip_norm;

@@ -126,16 +126,19 @@ ClrsTrainResult train_clrs(const TripletFactory& triplet, const ClrsTrainOptions
   ClrsTrainer trainer(model, o.lr, o.clip_norm);
 
   std::vector<Tensor> best;
+  Tensor last_loss;
   r.best_val_score = -1.0;
   for (std::int64_t step = 0; step < o.steps; ++step) {
     const auto t0 = Clock::now();
     const Batch batch = step == 0 ? std::move(first) : data.next_train();
-    const double loss = trainer.step(to_tensors(batch, o.device));
+    // The loss is read only where the run waits anyway (the first step, each
+    // validation, the end): no step waits for a GPU.
+    last_loss = trainer.step(to_tensors(batch, o.device));
+    if (step == 0) r.first_loss = last_loss.item<double>();
     r.train_s += seconds_since(t0);
-    if (step == 0) r.first_loss = loss;
-    r.final_loss = loss;
     r.steps = step + 1;
     if (step % o.eval_every != 0) continue;
+    const double loss = last_loss.item<double>();
     // run.py validates the val set's worth of batches (drawn with
     // replacement); the random pos of the next val batches comes from the
     // master stream, between train batches.
@@ -151,6 +154,7 @@ ClrsTrainResult train_clrs(const TripletFactory& triplet, const ClrsTrainOptions
     if (progress) progress(step, loss, val_score);
   }
 
+  if (last_loss.defined()) r.final_loss = last_loss.item<double>();
   restore(model, best);
   if (!o.checkpoint_path.empty())
     save_safetensors(o.checkpoint_path, module_weights(*model),
