@@ -318,8 +318,7 @@ void Evolution::plan_prompt(Round& r, int index) {
   const std::uint64_t lm_seed = rng();
   step.prompt = prompt_for(r.t, index, examples, lm_seed, 0, "");
   step.first_sample = static_cast<std::uint64_t>(samples_used_);
-  step.journaled = std::any_of(children_.begin(), children_.end(),
-                               [&](const ChildRecord& c) { return c.prompt_id == step.prompt.id; });
+  step.journaled = in_journal(step.prompt.id);
   samples_used_ += n;
   r.budget -= n;
   r.steps.push_back(std::move(step));
@@ -339,13 +338,16 @@ void Evolution::plan_repairs(Round& r, std::size_t s) {
                              repair_prompt(broken, evaluator_.opening()));
     step.temperatures = {broken.temperature};
     step.first_sample = static_cast<std::uint64_t>(samples_used_);
-    step.journaled = std::any_of(children_.begin(), children_.end(),
-                                 [&](const ChildRecord& c) { return c.prompt_id == step.prompt.id; });
+    step.journaled = in_journal(step.prompt.id);
     samples_used_ += 1;
     r.budget -= 1;
     r.repair_step_of[broken.id] = r.steps.size();
     r.steps.push_back(std::move(step));
   }
+}
+
+bool Evolution::in_journal(std::int64_t prompt_id) const {
+  return std::any_of(children_.begin(), children_.end(), [&](const ChildRecord& c) { return c.prompt_id == prompt_id; });
 }
 
 // A step's children into the journal (unless they are there already), then

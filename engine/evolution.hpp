@@ -68,6 +68,7 @@ class Evolution {
   std::vector<Individual> crossmut_and_eval(int t, int samples_per_prompt, const std::vector<Individual>& P);
   void plan_prompt(Round& r, int index);
   void plan_repairs(Round& r, std::size_t step);
+  bool in_journal(std::int64_t prompt_id) const;  // the prompt's children are in the journal (resume)
   void commit(Round& r, std::size_t step, std::optional<LmAnswer> answer);
   void apply(Round& r, const EvaluationEvent& event);
   std::vector<ChildRecord> record_children(const PromptRecord& prompt, const std::vector<double>& temperatures,

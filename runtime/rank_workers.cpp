@@ -136,12 +136,12 @@ void RankWorkers::submit(std::size_t ticket, EvaluationJob job) {
   queue_.push_back(id);
 }
 
-// On demand: each waiting child to the first rank with a free worker.
+// On demand: each waiting child to the least-loaded rank with a free worker.
 void RankWorkers::dispatch() {
   while (!queue_.empty()) {
     Rank* free = nullptr;
     for (Rank& r : ranks_)
-      if (r.busy < r.slots && (!free || r.busy * free->slots < free->busy * r.slots)) free = &r;  // the least loaded
+      if (r.busy < r.slots && (!free || r.busy * free->slots < free->busy * r.slots)) free = &r;
     if (!free) return;
     const std::size_t id = queue_.front();
     queue_.pop_front();
@@ -217,12 +217,8 @@ void RankWorkers::abandon() {
 }
 
 std::string RankWorkers::describe() const {
-  json d = json::parse(describe_.empty() ? "{}" : describe_);
-  d["workers"] = workers();
+  json d = describe_workers(describe_, workers(), options_.limits);
   d["ranks"] = static_cast<int>(ranks_.size());
-  d["compile_timeout_s"] = options_.limits.compile_timeout_s;
-  d["train_timeout_s"] = options_.limits.train_timeout_s;
-  d["mem_limit_mb"] = options_.limits.mem_limit_mb;
   return d.dump();
 }
 

@@ -501,14 +501,16 @@ void WorkerPool::watch(Worker& w) {
   }
 }
 
-std::string WorkerPool::describe() const {
-  nlohmann::json d = nlohmann::json::parse(describe_.empty() ? "{}" : describe_);
-  d["workers"] = options_.workers;
-  d["compile_timeout_s"] = options_.limits.compile_timeout_s;
-  d["train_timeout_s"] = options_.limits.train_timeout_s;
-  d["mem_limit_mb"] = options_.limits.mem_limit_mb;
-  return d.dump();
+nlohmann::json describe_workers(const std::string& worker_describe, int workers, const WorkerLimits& limits) {
+  nlohmann::json d = nlohmann::json::parse(worker_describe.empty() ? "{}" : worker_describe);
+  d["workers"] = workers;
+  d["compile_timeout_s"] = limits.compile_timeout_s;
+  d["train_timeout_s"] = limits.train_timeout_s;
+  d["mem_limit_mb"] = limits.mem_limit_mb;
+  return d;
 }
+
+std::string WorkerPool::describe() const { return describe_workers(describe_, options_.workers, options_.limits).dump(); }
 
 std::vector<WorkerState> WorkerPool::states() const {
   std::vector<WorkerState> out;

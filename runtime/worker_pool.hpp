@@ -65,6 +65,9 @@ int default_threads_per_worker(int workers, const GpuMask& gpus);
 // that share it (0: no GPU, no cap).
 double default_gpu_memory_fraction(int workers, const GpuMask& gpus);
 std::int64_t default_mem_limit_mb(int workers);
+// An evaluator's description (the workers' own, JSON text) with the pool's
+// size and limits: what describe() of every evaluator with workers stores.
+nlohmann::json describe_workers(const std::string& worker_describe, int workers, const WorkerLimits& limits);
 
 class WorkerPool : public TaskWorkers {
  public:
