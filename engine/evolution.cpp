@@ -501,6 +501,7 @@ void Evolution::set_result(ChildRecord& c, const ChildResult& r) const {
   c.compile_ms = r.compile_ms;
   c.train_ms = r.train_ms;
   c.total_ms = r.compile_ms + r.train_ms;
+  c.step_path = r.step_path;
   if (!r.evaluated()) return;
   c.params_used = r.params_used;
   c.params_total = r.params_total;

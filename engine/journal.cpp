@@ -30,7 +30,8 @@ CREATE TABLE children(
   verdict TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, diagnostics TEXT NOT NULL,
   duplicate_of INTEGER NOT NULL, params_used INTEGER NOT NULL, params_total INTEGER NOT NULL,
   val_acc REAL NOT NULL, best_step INTEGER NOT NULL, test_acc REAL NOT NULL, fitness REAL NOT NULL,
-  compile_ms REAL NOT NULL, train_ms REAL NOT NULL, total_ms REAL NOT NULL, in_history INTEGER NOT NULL);
+  compile_ms REAL NOT NULL, train_ms REAL NOT NULL, total_ms REAL NOT NULL, in_history INTEGER NOT NULL,
+  step_path TEXT NOT NULL DEFAULT '');
 -- GETTOP(G, p) after round `round`: the next round's parents, retired from G from then on.
 CREATE TABLE selections(round INTEGER NOT NULL, rank INTEGER NOT NULL, child_id INTEGER NOT NULL,
   PRIMARY KEY(round, rank));
@@ -126,8 +127,8 @@ std::vector<std::int64_t> ids_from(const std::string& text) {
 const char* kChildColumns =
     "round, prompt_id, sample, kind, name, repair_of, lm, temperature, completion, source, token_hash, "
     "prompt_tokens, completion_tokens, verdict, rule, message, diagnostics, duplicate_of, params_used, "
-    "params_total, val_acc, best_step, test_acc, fitness, compile_ms, train_ms, total_ms, in_history";
-constexpr int kChildColumnCount = 28;
+    "params_total, val_acc, best_step, test_acc, fitness, compile_ms, train_ms, total_ms, in_history, step_path";
+constexpr int kChildColumnCount = 29;
 
 void bind_child(Statement& s, const ChildRecord& c) {
   int i = 1;
@@ -138,6 +139,7 @@ void bind_child(Statement& s, const ChildRecord& c) {
   s.bind(i++, c.duplicate_of).bind(i++, c.params_used).bind(i++, c.params_total).bind(i++, c.val_acc);
   s.bind(i++, c.best_step).bind(i++, c.test_acc).bind(i++, c.fitness).bind(i++, c.compile_ms);
   s.bind(i++, c.train_ms).bind(i++, c.total_ms).bind(i++, static_cast<std::int64_t>(c.in_history));
+  s.bind(i++, c.step_path);
 }
 
 ChildRecord read_child(const Statement& s) {
@@ -175,6 +177,7 @@ ChildRecord read_child(const Statement& s) {
   c.train_ms = s.f64(i++);
   c.total_ms = s.f64(i++);
   c.in_history = s.i64(i++) != 0;
+  c.step_path = s.text(i++);
   return c;
 }
 
@@ -244,6 +247,10 @@ Journal Journal::open(const std::string& run_dir) {
     j.exec("ALTER TABLE workers ADD COLUMN rank INTEGER NOT NULL DEFAULT 0");
     j.exec("ALTER TABLE workers ADD COLUMN host TEXT NOT NULL DEFAULT ''");
   }
+  // ... and those made before CUDA graphs, the children's step path.
+  Statement step_path(j.db_, "SELECT count(*) FROM pragma_table_info('children') WHERE name='step_path'");
+  if (step_path.step() && step_path.i64(0) == 0)
+    j.exec("ALTER TABLE children ADD COLUMN step_path TEXT NOT NULL DEFAULT ''");
   return j;
 }
 

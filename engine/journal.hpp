@@ -45,6 +45,7 @@ struct ChildRecord {
   double compile_ms = 0.0;
   double train_ms = 0.0;
   double total_ms = 0.0;
+  std::string step_path;  // how its training steps ran: eager, cuda_graph, or eager (why)
   bool in_history = false;        // entered G (val error < alpha)
 };
 

@@ -53,6 +53,9 @@ std::unique_ptr<codegen::LanguageModel> load_local_lm(const RunSettings& s) {
   local.tune_batch = s.lm.tune_batch;
   local.tune_lr = s.lm.tune_lr;
   local.seed = s.evolution.seed;
+  // With workers, the LM's share of cuda:0 is what they were not given;
+  // in process, training shares the LM's process and is not capped.
+  local.gpu_memory_fraction = s.workers.in_process ? 0.0 : s.lm.gpu_memory;
   try {
     return codegen::lm::make_local_language_model(spec.arg, local);
   } catch (const std::exception& e) {
@@ -75,6 +78,7 @@ std::unique_ptr<Evaluator> make_run_evaluator(const RunSettings& s, const tasks:
   o.workers_per_gpu = s.workers.workers_per_gpu;
   o.task = task;
   o.limits = s.workers.limits;
+  if (codegen::parse_lm_spec(s.lm.spec).kind == codegen::LmSpec::Kind::local) o.lm_gpu_memory = s.lm.gpu_memory;
   if (!s.lm.api_key_env.empty()) o.secret_variables.push_back(s.lm.api_key_env);
   std::unique_ptr<TaskWorkers> made;
   if (ranks)

@@ -62,6 +62,7 @@ json child_row(const ChildRecord& c, const std::vector<std::int64_t>& parent_ids
               {"compile_ms", c.compile_ms},
               {"train_ms", c.train_ms},
               {"total_ms", c.total_ms},
+              {"step_path", c.step_path},
               {"in_history", c.in_history},
               {"token_hash", c.token_hash},
               {"source", c.source},

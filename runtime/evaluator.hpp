@@ -34,6 +34,7 @@ struct ChildResult {
   double train_ms = 0.0;
   std::int64_t steps = 0;
   double steps_per_s = 0.0;
+  std::string step_path;  // how its training steps ran (TrainResult::step_path); empty: not trained
 
   bool evaluated() const { return verdict == VerdictKind::evaluated; }
 };

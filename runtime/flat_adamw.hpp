@@ -3,6 +3,10 @@
 // so zero_grad and step are a handful of kernels however many tensors the
 // model has. Same update as torch.optim.AdamW (and optax.adamw):
 //   p <- p * (1 - lr * wd) - lr * m_hat / (sqrt(v_hat) + eps)
+// Capturable (for CUDA graphs): the step count lives in a device tensor and
+// the bias corrections are computed there, so a captured step() replays as
+// the next step rather than as the one captured. The arithmetic is the same,
+// in the same order, as the host-count step.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,6 +22,7 @@ struct AdamWOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 1e-4;
+  bool capturable = false;  // the step count on the parameters' device
 };
 
 class FlatAdamW {
@@ -36,6 +41,7 @@ class FlatAdamW {
   AdamWOptions options_;
   std::vector<Group> groups_;
   std::int64_t step_count_ = 0;
+  torch::Tensor device_step_;  // capturable: float64 [], on the parameters' device
 };
 
 }  // namespace evoprompt

@@ -184,6 +184,7 @@ ChildResult child_result(const ChildEvaluation& e) {
     r.test_acc = e.train.test_acc;
     r.steps = e.train.steps;
     r.steps_per_s = e.train.steps_per_s();
+    r.step_path = e.train.step_path;
   }
   return r;
 }

@@ -22,7 +22,8 @@ json options_json(const WorkerPoolOptions& o) {
           {"mem_limit_mb", o.limits.mem_limit_mb},
           {"output_cap_bytes", o.limits.output_cap_bytes},
           {"secret_variables", o.secret_variables},
-          {"start_timeout_s", o.start_timeout_s}};
+          {"start_timeout_s", o.start_timeout_s},
+          {"lm_gpu_memory", o.lm_gpu_memory}};
 }
 
 WorkerPoolOptions options_from(const json& j) {
@@ -36,6 +37,7 @@ WorkerPoolOptions options_from(const json& j) {
   o.limits.output_cap_bytes = j.at("output_cap_bytes");
   o.secret_variables = j.at("secret_variables").get<std::vector<std::string>>();
   o.start_timeout_s = j.at("start_timeout_s");
+  o.lm_gpu_memory = j.at("lm_gpu_memory");
   return o;
 }
 
@@ -63,7 +65,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 RankWorkers::RankWorkers(MpiJob& job, WorkerPoolOptions options)
     : TaskWorkers(options.task), job_(job), options_(std::move(options)) {
   if (job_.rank() != 0 || job_.size() < 2) throw std::logic_error("RankWorkers: rank 0 of a job of 2 or more ranks");
-  const json start = {{"op", "start"}, {"options", options_json(options_)}};
+  const json start = {{"op", "start"}, {"options", options_json(options_)}, {"host", job_.host()}};
   for (int r = 1; r < job_.size(); ++r) {
     ranks_.push_back({r, "", 0, 0, 0, 0});
     job_.send(r, start);
@@ -263,7 +265,10 @@ int serve_rank(MpiJob& job) {
       if (op == "start") {
         try {
           pool.reset();
-          pool = std::make_unique<WorkerPool>(options_from(message.at("options")));
+          WorkerPoolOptions options = options_from(message.at("options"));
+          // The embedded LM holds GPU memory on rank 0's host only.
+          if (message.at("host").get<std::string>() != job.host()) options.lm_gpu_memory = 0.0;
+          pool = std::make_unique<WorkerPool>(options);
           for (const WorkerState& w : pool->states()) job.send(0, {{"type", "worker"}, {"state", state_json(w)}});
           pool->on_state_change([&job](const WorkerState& w) {
             job.send(0, {{"type", "worker"}, {"state", state_json(w)}});

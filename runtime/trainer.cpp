@@ -1,6 +1,14 @@
 #include "trainer.hpp"
 
+#if EVOPROMPT_TORCH_CUDA
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include "safetensors.hpp"
@@ -61,6 +69,97 @@ class BatchOrder {
   std::int64_t cursor_ = 0;
 };
 
+// One optimisation step on the batch whose row indices are given.
+using StepBody = std::function<torch::Tensor(const torch::Tensor& idx)>;
+
+// Runs the steps: eagerly, or (CUDA, asked for) kWarmupSteps eager steps on a
+// side stream, then one capture of the step, replayed from then on with the
+// batch's indices copied into the graph's input. The capture runs nothing,
+// so the captured step is replayed at once: every step happens exactly once.
+class StepRunner {
+ public:
+  static constexpr std::int64_t kWarmupSteps = 3;
+
+  StepRunner(StepBody body, const TrainOptions& options, std::int64_t batch) : body_(std::move(body)) {
+    if (!options.device.is_cuda()) return;  // the CPU has no graphs: plain "eager"
+    if (!options.cuda_graph) {
+      path_ = "eager (--cuda-graph off)";
+      return;
+    }
+#if EVOPROMPT_TORCH_CUDA
+    if (options.steps <= kWarmupSteps) {
+      path_ = "eager (too few steps to capture)";
+      return;
+    }
+    // Capture needs a stream of its own; the whole run stays on it, after
+    // the data and the model made on the default stream are ready.
+    torch::cuda::synchronize();
+    stream_guard_.emplace(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, options.device.index()));
+    static_idx_ = torch::empty({batch}, torch::TensorOptions().dtype(torch::kInt64).device(options.device));
+    capture_pending_ = true;
+#else
+    (void)batch;
+    path_ = "eager (built without CUDA graphs)";
+#endif
+  }
+
+  ~StepRunner() {
+#if EVOPROMPT_TORCH_CUDA
+    if (stream_guard_) stream_guard_->current_stream().synchronize();
+#endif
+  }
+
+  torch::Tensor run(const torch::Tensor& idx) {
+#if EVOPROMPT_TORCH_CUDA
+    if (graph_) {
+      static_idx_.copy_(idx);
+      graph_->replay();
+      return static_loss_;
+    }
+    if (capture_pending_ && ++eager_steps_ > kWarmupSteps) return capture(idx);
+#endif
+    return body_(idx);
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+#if EVOPROMPT_TORCH_CUDA
+  torch::Tensor capture(const torch::Tensor& idx) {
+    capture_pending_ = false;
+    static_idx_.copy_(idx);
+    graph_.emplace();
+    try {
+      graph_->capture_begin();
+      static_loss_ = body_(static_idx_);
+      graph_->capture_end();
+    } catch (const std::exception& e) {
+      try {
+        graph_->capture_end();  // leaves capture mode if the body threw mid-capture
+      } catch (const std::exception&) {
+      }
+      graph_.reset();
+      static_loss_ = torch::Tensor();
+      std::string why = e.what();
+      why = why.substr(0, why.find('\n'));
+      path_ = "eager (capture failed: " + why + ")";
+      return body_(idx);  // nothing ran during the capture: this step, eagerly
+    }
+    path_ = "cuda_graph";
+    graph_->replay();
+    return static_loss_;
+  }
+
+  std::optional<c10::cuda::CUDAStreamGuard> stream_guard_;
+  std::optional<at::cuda::CUDAGraph> graph_;
+  torch::Tensor static_idx_, static_loss_;
+  bool capture_pending_ = false;
+  std::int64_t eager_steps_ = 0;
+#endif
+  StepBody body_;
+  std::string path_ = "eager";
+};
+
 }  // namespace
 
 ClassificationData make_classification_data(const Mnist1d& data, const HoldoutSplit& split,
@@ -116,25 +215,32 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
   model.module->to(options.device);
   model.module->train();
 
-  FlatAdamW optimizer(model.module->parameters(), options.adamw);
+  AdamWOptions adamw = options.adamw;
+  adamw.capturable = options.device.is_cuda() && options.cuda_graph;  // same arithmetic, graph-safe
+  FlatAdamW optimizer(model.module->parameters(), adamw);
   BatchOrder order(data.x_train.size(0), batch, options.device);
 
   std::vector<std::int64_t> batch_shape{batch};
   batch_shape.insert(batch_shape.end(), data.input_shape.begin(), data.input_shape.end());
   auto xb = torch::empty(batch_shape, data.x_train.options());
   auto yb = torch::empty({batch}, data.y_train.options());
+  StepRunner runner(
+      [&](const torch::Tensor& idx) {
+        torch::index_select_out(xb, data.x_train, 0, idx);
+        torch::index_select_out(yb, data.y_train, 0, idx);
+        optimizer.zero_grad();
+        auto step_loss = torch::nn::functional::cross_entropy(model.forward(xb), yb);
+        step_loss.backward();
+        optimizer.step();
+        return step_loss;
+      },
+      options, batch);
   torch::Tensor loss;
   std::vector<std::pair<std::string, torch::Tensor>> best_weights;
   double train_s = 0.0;
   auto segment_start = Clock::now();
   for (std::int64_t step = 1; step <= options.steps; ++step) {
-    const auto idx = order.next();
-    torch::index_select_out(xb, data.x_train, 0, idx);
-    torch::index_select_out(yb, data.y_train, 0, idx);
-    optimizer.zero_grad();
-    loss = torch::nn::functional::cross_entropy(model.forward(xb), yb);
-    loss.backward();
-    optimizer.step();
+    loss = runner.run(order.next());
 
     if (step % options.eval_every == 0 || step == options.steps) {
       result.final_train_loss = loss.item<double>();  // also waits for queued GPU work
@@ -155,6 +261,7 @@ TrainResult train_classifier(const ModelFactory& factory, const ClassificationDa
                       {"val_acc", std::to_string(result.best_val_acc)}, {"test_acc", std::to_string(result.test_acc)},
                       {"seed", std::to_string(options.seed)}});
   result.steps = options.steps;
+  result.step_path = runner.path();
   result.train_s = train_s;
   result.wall_s = seconds_since(start);
   return result;

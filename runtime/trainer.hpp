@@ -31,6 +31,10 @@ struct TrainOptions {
   std::uint32_t seed = 0;      // model init and batch order
   InitScheme init = InitScheme::flax;
   torch::Device device = torch::kCPU;
+  // On a GPU, capture one optimisation step (forward, backward, AdamW) as a
+  // CUDA graph after a few eager warm-up steps and replay it; eager when off,
+  // on the CPU, or when the capture fails (TrainResult::step_path says which).
+  bool cuda_graph = true;
   // Non-empty: the weights (parameters and buffers) at the best validation
   // step are written there as safetensors.
   std::string checkpoint_path;
@@ -47,6 +51,9 @@ struct TrainResult {
   std::int64_t steps = 0;
   double train_s = 0.0;        // time inside optimisation steps only
   double wall_s = 0.0;         // everything: build, count, train, evaluate
+  // How the steps ran: "eager", "cuda_graph", or "eager (why not a graph)"
+  // when a graph was asked for on a GPU.
+  std::string step_path = "eager";
   double steps_per_s() const { return train_s > 0.0 ? static_cast<double>(steps) / train_s : 0.0; }
 };
 

@@ -105,11 +105,25 @@ int default_threads_per_worker(int workers, const GpuMask& gpus) {
   return visible_gpus(gpus) > 0 ? std::max(1, cores() / std::max(1, workers)) : 1;
 }
 
-double default_gpu_memory_fraction(int workers, const GpuMask& gpus) {
+double default_gpu_memory_fraction(int slot, int workers, const GpuMask& gpus, const std::string& device,
+                                   double lm_share) {
   const int n = visible_gpus(gpus);
-  if (n == 0) return 0.0;
-  const int per_gpu = (std::max(1, workers) + n - 1) / n;
-  return 0.9 / per_gpu;
+  if (n == 0 || device == "cpu") return 0.0;
+  workers = std::max(1, workers);
+  // Which visible GPU the slot trains on, and how many workers share it
+  // (as GpuMask::for_worker hands them out).
+  int gpu = 0, sharing = workers;
+  if (device.rfind("cuda:", 0) == 0) {
+    gpu = std::atoi(device.c_str() + 5);
+  } else if (n > 1) {
+    gpu = slot % n;
+    sharing = workers / n + (gpu < workers % n ? 1 : 0);
+  }
+  const double free = 0.9 - (gpu == 0 ? lm_share : 0.0);
+  if (free < 0.05)
+    throw std::invalid_argument("the embedded LM's GPU share (" + std::to_string(lm_share) +
+                                ") leaves the workers on its GPU less than 5% of it");
+  return free / sharing;
 }
 
 std::int64_t default_mem_limit_mb(int workers) {
@@ -145,9 +159,12 @@ WorkerPool::WorkerPool(WorkerPoolOptions options)
   // The machine-scoped fields every task has (see tasks/option_table.hpp).
   auto& e = options_.task.options;
   if (e.at("threads").get<int>() <= 0) e["threads"] = default_threads_per_worker(options_.workers, gpus_);
-  if (e.at("gpu_memory_fraction").get<double>() <= 0.0)
-    e["gpu_memory_fraction"] = default_gpu_memory_fraction(options_.workers, gpus_);
   device_ = e.at("device").get<std::string>();
+  // Each worker's GPU memory cap is its own (start()), unless the user set one.
+  auto_gpu_memory_ = e.at("gpu_memory_fraction").get<double>() <= 0.0;
+  if (auto_gpu_memory_)  // checked now: a share the LM leaves too small is a usage error
+    for (int slot = 0; slot < options_.workers; ++slot)
+      default_gpu_memory_fraction(slot, options_.workers, gpus_, device_, options_.lm_gpu_memory);
   if (options_.limits.compile_timeout_s <= 0 || options_.limits.train_timeout_s <= 0)
     throw std::invalid_argument("timeouts must be > 0");
   if (options_.executable.empty()) options_.executable = self_executable();
@@ -249,6 +266,9 @@ void WorkerPool::start(Worker& w) {
 
   nlohmann::json init = options_.task.to_json();
   init["op"] = "init";
+  if (auto_gpu_memory_)
+    init["options"]["gpu_memory_fraction"] =
+        default_gpu_memory_fraction(w.info.slot, options_.workers, gpus_, device_, options_.lm_gpu_memory);
   worker::send_message(w.to, init);
   // Wait for "ready", keeping the worker's output for the error message.
   const auto t0 = Clock::now();

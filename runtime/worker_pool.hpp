@@ -40,6 +40,9 @@ struct WorkerPoolOptions {
   // is_secret_variable): the LM's API key variable.
   std::vector<std::string> secret_variables;
   double start_timeout_s = 300;         // a worker's start, prelude build included
+  // The share of the first visible GPU (the driver's cuda:0) that the
+  // driver's embedded LM holds: workers on that GPU split what is left.
+  double lm_gpu_memory = 0.0;
   // After each validation of a child in training (tasks that report it: CLRS),
   // on the thread that calls poll().
   std::function<void(std::size_t job, std::int64_t step, double loss, double val_score)> on_progress;
@@ -61,9 +64,12 @@ bool is_launcher_variable(const std::string& name);
 // memory.
 int default_worker_count(const GpuMask& gpus = GpuMask::of_this_process(), int per_gpu = 1);
 int default_threads_per_worker(int workers, const GpuMask& gpus);
-// A worker's cap on its GPU's memory: 0.9 of the GPU split among the workers
-// that share it (0: no GPU, no cap).
-double default_gpu_memory_fraction(int workers, const GpuMask& gpus);
+// The cap on the GPU memory of the worker in `slot` (of `workers`, for
+// `device`): 0.9 of its GPU, less `lm_share` on the first visible GPU (the
+// driver's embedded LM), split among the workers on that GPU. 0: no GPU, no
+// cap. Throws std::invalid_argument when the LM leaves the workers nothing.
+double default_gpu_memory_fraction(int slot, int workers, const GpuMask& gpus, const std::string& device = "auto",
+                                   double lm_share = 0.0);
 std::int64_t default_mem_limit_mb(int workers);
 // An evaluator's description (the workers' own, JSON text) with the pool's
 // size and limits: what describe() of every evaluator with workers stores.
@@ -100,6 +106,7 @@ class WorkerPool : public TaskWorkers {
   WorkerPoolOptions options_;
   std::string describe_;
   std::string device_;  // the evaluator's device setting
+  bool auto_gpu_memory_ = false;  // each worker's cap from default_gpu_memory_fraction
   GpuMask gpus_;        // read once: what the workers' masks are cut from
   std::vector<std::unique_ptr<Worker>> workers_;
   // The stream: children by ticket until they finish, those waiting for a

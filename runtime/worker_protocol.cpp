@@ -82,7 +82,7 @@ nlohmann::json to_json(const ChildResult& r) {
           {"diagnostics", r.diagnostics}, {"params_used", r.params_used}, {"params_total", r.params_total},
           {"best_val_acc", r.best_val_acc}, {"best_step", r.best_step}, {"test_acc", r.test_acc},
           {"compile_ms", r.compile_ms},   {"train_ms", r.train_ms},   {"steps", r.steps},
-          {"steps_per_s", r.steps_per_s}};
+          {"steps_per_s", r.steps_per_s}, {"step_path", r.step_path}};
 }
 
 ChildResult child_result_from(const nlohmann::json& j) {
@@ -102,6 +102,7 @@ ChildResult child_result_from(const nlohmann::json& j) {
   r.train_ms = j.at("train_ms");
   r.steps = j.at("steps");
   r.steps_per_s = j.at("steps_per_s");
+  r.step_path = j.at("step_path");
   return r;
 }
 

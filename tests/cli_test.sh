@@ -61,7 +61,7 @@ expect_exit 2 check "$tmp/no_such_child.cpp"
 expect_exit 2 check "$tmp"
 expect_exit 2 check --task cifar "$corpus/accepted__tiny_linear.cpp"
 expect_exit 0 replay --json --data "$tmp/small" --val-size 80 --steps 20 --eval-every 10 --threads 1 "$corpus/accepted__tiny_linear.cpp"
-for key in '"verdict":"evaluated"' '"params_used":410' '"params_total":410' '"best_val_acc":' '"test_acc":' '"compile_ms":' '"train_ms":'; do
+for key in '"verdict":"evaluated"' '"params_used":410' '"params_total":410' '"best_val_acc":' '"test_acc":' '"compile_ms":' '"train_ms":' '"step_path":"eager"'; do
   grep -q "$key" "$tmp/out" || { echo "FAIL: replay JSON lacks $key: $(cat "$tmp/out")"; failures=$((failures + 1)); }
 done
 expect_exit 1 replay --json --data "$tmp/small" --val-size 80 --steps 5 --threads 1 "$corpus/runtime_error__throw_int_in_forward.cpp"
@@ -76,6 +76,8 @@ expect_error "--lm local:$tmp/no_model" evolve --run "$tmp/run" --lm local:"$tmp
 expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
 expect_error "--lm-concurrency (lm.concurrency) must be at least 1" evolve --run "$tmp/run" --lm-concurrency 0
+expect_error "--lm-gpu-memory (lm.gpu_memory) must be in (0, 0.85]" evolve --run "$tmp/run" --lm-gpu-memory 0.9
+expect_error "unknown --cuda-graph 'maybe' (on or off)" evolve --run "$tmp/run" --cuda-graph maybe
 expect_error "--workers-per-gpu must be >= 1" evolve --run "$tmp/run" --workers-per-gpu 0
 # A flag of another task is an error, never ignored; one spelling everywhere.
 expect_error "--hidden is a setting of the clrs:ALGORITHM tasks, not mnist1d" evolve --run "$tmp/run" --hidden 8

@@ -74,3 +74,33 @@ TEST_CASE("FlatAdamW leaves frozen parameters alone and decays unused ones", "[a
   CHECK_FALSE(frozen.grad().defined());
   CHECK(unused[0].item<double>() == Approx(std::pow(0.95, 3)).margin(1e-6));
 }
+
+TEST_CASE("capturable FlatAdamW, its step count on the device, takes the host-count steps bit for bit", "[adamw]") {
+  torch::manual_seed(5);
+  auto host = std::make_shared<TwoLayer>();
+  auto device = std::make_shared<TwoLayer>();
+  {
+    torch::NoGradGuard g;
+    for (std::size_t i = 0; i < host->parameters().size(); ++i) device->parameters()[i].copy_(host->parameters()[i]);
+  }
+  AdamWOptions o;
+  o.lr = 0.03;
+  o.weight_decay = 0.01;
+  FlatAdamW plain(host->parameters(), o);
+  o.capturable = true;
+  FlatAdamW capturable(device->parameters(), o);
+  const auto x = torch::randn({16, 6});
+  const auto y = torch::randint(0, 3, {16});
+  for (int step = 0; step < 40; ++step) {
+    plain.zero_grad();
+    torch::nn::functional::cross_entropy(host->forward(x), y).backward();
+    plain.step();
+    capturable.zero_grad();
+    torch::nn::functional::cross_entropy(device->forward(x), y).backward();
+    capturable.step();
+  }
+  for (std::size_t i = 0; i < host->parameters().size(); ++i) {
+    CHECK(torch::equal(host->parameters()[i], device->parameters()[i]));
+    CHECK(!torch::equal(host->parameters()[i], TwoLayer().parameters()[i]));
+  }
+}

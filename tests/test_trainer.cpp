@@ -62,6 +62,10 @@ TEST_CASE("a short training run is deterministic on one CPU thread", "[trainer]"
   CHECK(train_classifier(cnn_seed().factory, canonical_data(), other).final_train_loss != a.final_train_loss);
   CHECK(a.steps == 100);
   CHECK(a.params.used == 5210);
+  CHECK(a.step_path == "eager");  // the CPU has no CUDA graphs, asked for or not
+  auto no_graph = cpu_options(100);
+  no_graph.cuda_graph = false;
+  CHECK(train_classifier(cnn_seed().factory, canonical_data(), no_graph).final_train_loss == a.final_train_loss);
 }
 
 TEST_CASE("500 steps of the CNN seed reach validation accuracy 0.6", "[trainer]") {

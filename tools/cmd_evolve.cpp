@@ -71,6 +71,8 @@ class EvolveCommand {
     setting("--max-requests", "lm", "max_requests", given_.lm.max_requests, "Cap on LM requests (0: none)");
     setting("--lm-concurrency", "lm", "concurrency", given_.lm.concurrency,
             "LM requests in flight at once, overlapping the evaluation of the round's children");
+    setting("--lm-gpu-memory", "lm", "gpu_memory", given_.lm.gpu_memory,
+            "local:DIR on a GPU: the embedded LM's share of cuda:0; the workers on it split the rest of 0.9");
     setting("--max-lm-tokens", "lm", "max_total_tokens", given_.lm.max_total_tokens, "Cap on LM tokens (0: none)");
     setting("--soft-prompt-tokens", "lm", "soft_prompt_tokens", given_.lm.soft_prompt_tokens,
             "local:DIR: trainable prompt vectors (the paper: 16)");

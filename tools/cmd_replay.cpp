@@ -80,6 +80,7 @@ int replay_file(const std::string& file, const tasks::TaskConfig& task, bool as_
     out["test_acc"] = r.test_acc;
     out["steps"] = r.steps;
     out["steps_per_s"] = r.steps_per_s;
+    out["step_path"] = r.step_path;
   } else {
     out["rule"] = r.rule;
     out["message"] = r.message;
@@ -89,9 +90,9 @@ int replay_file(const std::string& file, const tasks::TaskConfig& task, bool as_
     std::cout << out.dump() << std::endl;
   } else if (evaluated) {
     std::printf("verdict: evaluated\nparams: %lld used, %lld total\nbest val acc: %.4f (step %lld)\n"
-                "test acc: %.4f\ncompile: %.0f ms\ntrain: %.0f ms\n",
+                "test acc: %.4f\ncompile: %.0f ms\ntrain: %.0f ms (%s)\n",
                 static_cast<long long>(r.params_used), static_cast<long long>(r.params_total), r.best_val_acc,
-                static_cast<long long>(r.best_step), r.test_acc, r.compile_ms, r.train_ms);
+                static_cast<long long>(r.best_step), r.test_acc, r.compile_ms, r.train_ms, r.step_path.c_str());
   } else {
     std::printf("verdict: %s\nrule: %s\nmessage: %s\n", to_string(r.verdict), r.rule.c_str(), r.message.c_str());
     for (const auto& d : r.diagnostics) std::printf("  %s\n", d.c_str());

@@ -108,7 +108,7 @@ struct SeedsCommand {
                               {"params_used", r.params_used}, {"params_total", r.params_total},
                               {"best_val_acc", r.best_val_acc}, {"best_step", r.best_step}, {"test_acc", r.test_acc},
                               {"fitness", fitness}, {"steps", r.steps}, {"steps_per_s", r.steps_per_s},
-                              {"compile_ms", r.compile_ms}, {"train_ms", r.train_ms}};
+                              {"compile_ms", r.compile_ms}, {"train_ms", r.train_ms}, {"step_path", r.step_path}};
         if (!r.evaluated()) row.update({{"rule", r.rule}, {"message", r.message}});
         std::cout << row.dump() << std::endl;
       } else {
@@ -152,7 +152,7 @@ struct SeedsCommand {
             {"final_train_loss", r.final_train_loss}, {"steps", r.steps},
             {"steps_per_s", r.steps_per_s()}, {"wall_s", r.wall_s},
             {"compile_ms", compile_ms},    {"path", jit ? "jit" : "aot"},
-            {"device", train.device.str()},
+            {"device", train.device.str()}, {"step_path", r.step_path},
         };
         std::cout << row.dump() << std::endl;
       } else {

@@ -36,7 +36,7 @@ nlohmann::json to_json(const LmSettings& l) {
   return {{"spec", l.spec},           {"model", l.model},           {"api", l.api},
           {"api_key_env", l.api_key_env}, {"timeout_s", l.timeout_s}, {"max_retries", l.max_retries},
           {"max_requests", l.max_requests}, {"max_total_tokens", l.max_total_tokens},
-          {"concurrency", l.concurrency},
+          {"concurrency", l.concurrency}, {"gpu_memory", l.gpu_memory},
           {"soft_prompt_tokens", l.soft_prompt_tokens}, {"tune_epochs", l.tune_epochs},
           {"tune_batch", l.tune_batch}, {"tune_lr", l.tune_lr}};
 }
@@ -53,6 +53,9 @@ LmSettings lm_settings_from_json(const nlohmann::json& j) {
   l.max_total_tokens = j.at("max_total_tokens");
   l.concurrency = j.value("concurrency", LmSettings{}.concurrency);  // journals before it had none
   if (l.concurrency < 1) throw std::invalid_argument("--lm-concurrency (lm.concurrency) must be at least 1");
+  l.gpu_memory = j.value("gpu_memory", LmSettings{}.gpu_memory);  // journals before it had none
+  if (!(l.gpu_memory > 0.0 && l.gpu_memory <= 0.85))
+    throw std::invalid_argument("--lm-gpu-memory (lm.gpu_memory) must be in (0, 0.85]");
   l.soft_prompt_tokens = j.at("soft_prompt_tokens");
   l.tune_epochs = j.at("tune_epochs");
   l.tune_batch = j.at("tune_batch");

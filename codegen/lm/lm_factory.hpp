@@ -37,6 +37,9 @@ struct LmSettings {
   // LM requests in flight at once while a round's children evaluate (a
   // back-end with state, local:DIR, takes one at a time)
   int concurrency = 16;
+  // local:DIR on a GPU: the share of the driver's cuda:0 that the embedded
+  // LM may take; the workers on that GPU split the rest of its 0.9
+  double gpu_memory = 0.25;
   // local:DIR only: soft prompt-tuning (the paper's settings)
   std::int64_t soft_prompt_tokens = 16;
   int tune_epochs = 5;

@@ -1,6 +1,10 @@
 #include "local_lm.hpp"
 #include "local_lm_factory.hpp"
 
+#if EVOPROMPT_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -360,6 +364,12 @@ void check_local_model_dir(const std::string& dir) {
 }
 
 std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir, const LocalLmOptions& options) {
+  // Capped before the weights load: the workers on cuda:0 were given the rest.
+  if (options.gpu_memory_fraction > 0.0 && default_device().is_cuda()) {
+#if EVOPROMPT_TORCH_CUDA
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(options.gpu_memory_fraction, 0);
+#endif
+  }
   return std::make_unique<LocalLanguageModel>(dir, options);
 }
 

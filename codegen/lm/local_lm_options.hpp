@@ -18,6 +18,7 @@ struct LocalLmOptions {
   std::int64_t tune_micro_batch_tokens = 4096;  // padded positions per forward/backward (memory)
   std::uint64_t seed = 0;                 // initial soft prompt tokens and the shuffles
   bool gradient_checkpointing = true;     // tuning recomputes each layer in the backward pass
+  double gpu_memory_fraction = 0.0;       // on a GPU: the caching allocator's cap on cuda:0 (0: none)
 };
 
 // make_local_language_model (local_lm_factory.hpp) with these settings.

@@ -47,6 +47,7 @@ TrainOptions arrays_train_options(const ArraysEvaluatorOptions& o) {
   t.seed = o.seed;
   t.init = parse_init_scheme(o.init);
   t.device = resolve_device(o.device);
+  t.cuda_graph = o.cuda_graph == "on";
   t.validate();
   return t;
 }

@@ -28,6 +28,8 @@ const OptionTable<ArraysEvaluatorOptions>& arrays_option_table() {
         .add("split_seed", "--split-seed", &O::split_seed, "Seed of the validation split")
         .add("init", "--init", &O::init, "Parameter init: flax or torch")
         .add("device", "--device", &O::device, "auto, cpu, cuda or cuda:N")
+        .add("cuda_graph", "--cuda-graph", &O::cuda_graph,
+             "on: on a GPU, capture the training step as a CUDA graph and replay it (eager if capture fails); off")
         .add("threads", "--threads", &O::threads,
              "libtorch CPU threads per worker (0: 1 on CPU, the cores split over workers with GPUs)")
         .add("cache_dir", "", &O::cache_dir, "", OptionScope::machine)
@@ -52,6 +54,8 @@ ArraysEvaluatorOptions resolved(const ArraysEvaluatorOptions& options) {
   if (o.threads < 0) throw std::invalid_argument("threads must be >= 0");
   if (o.device != "auto" && o.device != "cpu" && o.device.rfind("cuda", 0) != 0)
     throw std::invalid_argument("unknown device '" + o.device + "' (auto, cpu, cuda, cuda:N)");
+  if (o.cuda_graph != "on" && o.cuda_graph != "off")
+    throw std::invalid_argument("unknown --cuda-graph '" + o.cuda_graph + "' (on or off)");
   if (!o.seeds_dir.empty()) {
     o.seeds_dir = fs::absolute(o.seeds_dir).lexically_normal().string();
     if (!fs::is_directory(o.seeds_dir)) throw std::invalid_argument("seed folder not found: " + o.seeds_dir);

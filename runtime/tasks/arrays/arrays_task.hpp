@@ -24,6 +24,7 @@ struct ArraysEvaluatorOptions {
   std::uint32_t split_seed = 42;
   std::string init = "flax";
   std::string device = "auto";
+  std::string cuda_graph = "on";    // on a GPU: the training step captured once and replayed
   int threads = 0;
   std::string cache_dir;
   std::string weights_dir;          // non-empty: each child's best weights as DIR/<name>.safetensors

@@ -20,6 +20,7 @@ TrainOptions mnist1d_train_options(const Mnist1dEvaluatorOptions& o) {
   t.seed = o.seed;
   t.init = parse_init_scheme(o.init);
   t.device = resolve_device(o.device);
+  t.cuda_graph = o.cuda_graph == "on";
   t.validate();
   return t;
 }

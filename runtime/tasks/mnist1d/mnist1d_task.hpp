@@ -21,6 +21,7 @@ struct Mnist1dEvaluatorOptions {
   std::uint32_t split_seed = 42;
   std::string init = "flax";
   std::string device = "auto";
+  std::string cuda_graph = "on";    // on a GPU: the training step captured once and replayed
   int threads = 0;                  // 0: libtorch's default
   std::string cache_dir;            // prelude cache; empty: the user cache
   std::string weights_dir;          // non-empty: each child's best weights as DIR/<name>.safetensors
