@@ -13,12 +13,13 @@
 #include "clrs_model/clrs_training.hpp"
 #include "clrs_model/triplet_jit.hpp"
 #include "jit_model.hpp"
+#include "model.hpp"
 #include "seeds.hpp"
 
 int main(int argc, char** argv) {
   using namespace evoprompt;
   if (argc < 4 || (std::string(argv[3]) != "aot" && std::string(argv[3]) != "jit")) {
-    std::cerr << "usage: evoprompt_bench_clrs STEPS THREADS aot|jit\n";
+    std::cerr << "usage: evoprompt_bench_clrs STEPS THREADS aot|jit [DEVICE]\n";
     return 2;
   }
   try {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     o.steps = std::stoll(argv[1]);
     o.eval_every = o.steps + 1;  // one validation, after the first step
     o.test_samples = 0;
+    if (argc > 4) o.device = resolve_device(argv[4]);
     torch::set_num_threads(std::stoi(argv[2]));
     clrs::TripletFactory triplet;  // empty: the compiled-in baseline (= v1)
     std::unique_ptr<jit::ChildJit> jit;
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
     const auto r = clrs::train_clrs(triplet, o);
     std::cout << nlohmann::json{{"impl", impl},
                                 {"threads", torch::get_num_threads()},
+                                {"device", o.device.str()},
+                                {"batch", o.batch_size},
                                 {"steps", r.steps},
                                 {"steps_per_s", r.steps_per_s()},
                                 {"params", r.params_used}}

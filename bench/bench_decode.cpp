@@ -8,6 +8,7 @@
 //
 //   evoprompt_bench_decode [--layers N] [--batch B] [--prompt P] [--new T] [--reps R]
 //                          [--threads N] [--seed S] [--write DIR | --model DIR] [--write-only]
+//                          [--device cpu|cuda] [--dtype f32|bf16]
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1234;
   std::string write_dir, model_dir;
   bool write_only = false;
+  std::string device_name = "cpu", dtype_name = "f32";
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -123,6 +125,8 @@ int main(int argc, char** argv) {
       else if (a == "--write") write_dir = next();
       else if (a == "--model") model_dir = next();
       else if (a == "--write-only") write_only = true;
+      else if (a == "--device") device_name = next();
+      else if (a == "--dtype") dtype_name = next();
       else throw std::invalid_argument("unknown argument " + a);
     }
     if (shape.layers < 1 || batch < 1 || prompt_len < 1 || new_tokens < 1 || reps < 1 || threads < 1) {
@@ -130,6 +134,13 @@ int main(int argc, char** argv) {
     }
     if (!write_dir.empty() && !model_dir.empty()) throw std::invalid_argument("--write and --model exclude each other");
     if (write_only && write_dir.empty()) throw std::invalid_argument("--write-only needs --write DIR");
+    if (device_name != "cpu" && device_name != "cuda") throw std::invalid_argument("--device: cpu or cuda");
+    if (dtype_name != "f32" && dtype_name != "bf16") throw std::invalid_argument("--dtype: f32 or bf16");
+    const torch::Device device = device_name == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    const torch::Dtype dtype = dtype_name == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+    const auto sync = [&] {
+      if (device.is_cuda()) torch::cuda::synchronize();
+    };
 
     torch::set_num_threads(static_cast<int>(threads));
     fs::path dir;
@@ -153,7 +164,7 @@ int main(int argc, char** argv) {
     const double write_s = model_dir.empty() ? seconds_since(t_write) : 0.0;
 
     const auto t_load = std::chrono::steady_clock::now();
-    lm::LlamaModel model = lm::load_llama_model(dir, torch::kCPU, torch::kFloat32);
+    lm::LlamaModel model = lm::load_llama_model(dir, device, dtype);
     const double load_s = seconds_since(t_load);
     if (remove_dir) fs::remove_all(dir);
     const lm::LlamaConfig& c = model->config();
@@ -181,6 +192,7 @@ int main(int argc, char** argv) {
         lm::KVCache cache = model->new_cache(1, prompt_len);
         torch::Tensor ids = torch::tensor(std::vector<std::int64_t>(prompt.begin(), prompt.end())).unsqueeze(0);
         model->forward(ids, &cache);
+        sync();
       }
       prefill_s.push_back(seconds_since(t0));
       // The whole request: prefill, cache expanded to `batch` rows, batched decode.
@@ -205,7 +217,8 @@ int main(int argc, char** argv) {
         {"prompt_tokens", prompt_len},
         {"new_tokens", new_tokens},
         {"threads", torch::get_num_threads()},
-        {"dtype", "float32"},
+        {"dtype", dtype_name == "bf16" ? "bfloat16" : "float32"},
+        {"device", device.str()},
         {"write_s", write_s},
         {"load_s", load_s},
         {"shape",

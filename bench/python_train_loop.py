@@ -7,6 +7,7 @@ draws the same initial weights and batches and takes the same steps.
 
   python_train_loop.py DATA_DIR --steps N            throughput, one thread
   python_train_loop.py DATA_DIR --full --seed S      the whole protocol, accuracy
+  python_train_loop.py DATA_DIR --full --device cuda the same on a GPU (scripts/gpu-check.sh)
 """
 import argparse
 import json
@@ -59,7 +60,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", choices=["flax", "torch"], default="flax")
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     x = torch.tensor(np.load(f"{args.data}/x.npy"), dtype=torch.float32)
@@ -70,9 +73,13 @@ def main():
     x_test = torch.tensor(np.load(f"{args.data}/x_test.npy"), dtype=torch.float32)
     y_test = torch.tensor(np.load(f"{args.data}/y_test.npy"))
 
+    wall0 = time.perf_counter()  # as the C++ trainer's wall_s: from the data on its device
+    x_train, y_train, x_val, y_val = x_train.to(device), y_train.to(device), x_val.to(device), y_val.to(device)
+    x_test, y_test = x_test.to(device), y_test.to(device)
     model = CNN()
     if args.init == "flax":
         flax_init(model)
+    model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=1e-4)
     steps = args.steps or (8000 if args.full else 2000)
     batch, cursor, order = 128, len(y_train), None
@@ -81,7 +88,7 @@ def main():
     for step in range(1, steps + 1):
         if cursor + batch > len(y_train):
             order, cursor = torch.randperm(len(y_train)), 0
-        idx = order[cursor:cursor + batch]
+        idx = order[cursor:cursor + batch].to(device)
         cursor += batch
         opt.zero_grad()
         loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
@@ -93,8 +100,11 @@ def main():
             if val_acc > best_val:
                 best_val, test_at_best = val_acc, accuracy(model, x_test, y_test)
             t0 = time.perf_counter()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     train_s += time.perf_counter() - t0
-    out = {"impl": "python", "steps": steps, "steps_per_s": steps / train_s}
+    out = {"impl": "python", "steps": steps, "steps_per_s": steps / train_s,
+           "wall_s": time.perf_counter() - wall0, "device": str(device)}
     if args.full:
         out.update(best_val_acc=best_val, test_acc=test_at_best, final_train_loss=loss.item())
     print(json.dumps(out))

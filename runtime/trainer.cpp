@@ -4,6 +4,7 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
 #endif
 
 #include <chrono>
@@ -138,6 +139,7 @@ class StepRunner {
         graph_->capture_end();  // leaves capture mode if the body threw mid-capture
       } catch (const std::exception&) {
       }
+      (void)cudaGetLastError();  // the capture's error is this step's verdict on graphs, not the next kernel's
       graph_.reset();
       static_loss_ = torch::Tensor();
       std::string why = e.what();
