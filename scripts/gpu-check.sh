@@ -168,7 +168,8 @@ EOF
       "$repo/$src" || die "$src does not compile with EVOPROMPT_TORCH_CUDA"
   done
   say "the CUDA-only code of trainer.cpp, model.cpp, local_lm.cpp and test_cuda.cpp parses (CUDA runtime stubbed)"
-  python3 -m py_compile "$repo/bench/gpu_check.py" "$repo/bench/python_train_loop.py"
+  python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' "$repo/bench/gpu_check.py" \
+    "$repo/bench/python_train_loop.py" || die "the Python side does not parse"
   # The JIT and the codegen tests, built from the carry's LLVM, libraries and
   # pkg-config files (torch and the compiler from this machine), and run.
   (
