@@ -118,12 +118,23 @@ torch::Device resolve_device(const std::string& spec) {
   return device;
 }
 
+bool gpu_memory_cap_supported() {
+#if EVOPROMPT_TORCH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 void claim_compute(torch::Device device, int threads, double gpu_memory_fraction) {
   if (threads < 0) throw std::invalid_argument("threads must be >= 0");
   if (threads > 0) torch::set_num_threads(threads);
   if (device.is_cuda() && gpu_memory_fraction > 0.0) {
 #if EVOPROMPT_TORCH_CUDA
     c10::cuda::CUDACachingAllocator::setMemoryFraction(gpu_memory_fraction, device.has_index() ? device.index() : 0);
+#else
+    // A cap that cannot be set must not pass for one: workers would overcommit the GPU.
+    throw std::runtime_error("cannot cap GPU memory: this evoprompt was built without c10_cuda (EVOPROMPT_TORCH_CUDA)");
 #endif
   }
 }

@@ -56,7 +56,10 @@ torch::Device resolve_device(const std::string& spec);
 // and, on a GPU, the CUDA caching allocator's cap (0: none). CUDA reserves
 // huge virtual memory, so RLIMIT_AS cannot cap a GPU worker; the fraction
 // does, and a child over it fails with "CUDA out of memory" (verdict oom).
-// Throws std::invalid_argument for negative threads.
+// Throws std::invalid_argument for negative threads, std::runtime_error for a
+// cap on a build that cannot set one.
 void claim_compute(torch::Device device, int threads, double gpu_memory_fraction);
+// True when built against c10_cuda: claim_compute can cap GPU memory.
+bool gpu_memory_cap_supported();
 
 }  // namespace evoprompt

@@ -51,7 +51,26 @@ closure_files() {
     [[ $(basename "$f") =~ $base_libs ]] && continue
     echo "$f"
     readlink -f "$f"
-  done | sed 's|^/lib/|/usr/lib/|' | sort -u  # merged /usr: one path for each
+  done | sed 's|^/lib/|/usr/lib/|' | grep -v '/libz3\.so' | sort -u  # merged /usr: one path each; Z3: z3_stub
+}
+
+# libz3.so.4 for the libLLVM under ROOT, made where the carry is unpacked:
+# every Z3 function libLLVM imports, each ending the process with a message.
+# Z3 is the static analyzer's optional solver, which the JIT never calls, and
+# the real library would take 7 of the carry's 64 MiB.
+z3_stub() {
+  local lib=$1/usr/lib/x86_64-linux-gnu src
+  src=$(mktemp --suffix=.c)
+  {
+    echo '#include <stdio.h>'
+    echo '#include <stdlib.h>'
+    readelf --dyn-syms -W "$lib/libLLVM.so.19.1" | awk '$7 == "UND" && $8 ~ /^Z3_/ { print $8 }' | sort -u \
+      | while read -r fn; do
+        echo "void $fn(void) { fputs(\"evoprompt: LLVM called $fn; the GPU check carries no Z3\\n\", stderr); abort(); }"
+      done
+  } >"$src"
+  "${CC:-cc}" -shared -fPIC -O1 -Wl,-soname,libz3.so.4 -o "$lib/libz3.so.4" "$src" || die "cannot build the Z3 stub"
+  rm -f "$src"
 }
 
 # The LLVM and Clang headers that evoprompt's sources include (the preprocessor
@@ -81,7 +100,7 @@ pack() {
     llvm_headers
     for pkg in $dev_packages; do
       case $pkg in llvm-19-dev | libclang-19-dev) continue ;; esac  # their headers: llvm_headers
-      dpkg -L "$pkg" | grep -E '^/usr/include/|/pkgconfig/[^/]+\.pc$|^/usr/(lib|share)/cmake/|^/usr/lib/x86_64-linux-gnu/cmake/|/lib/x86_64-linux-gnu/[^/]+\.so$|^/usr/lib/llvm-19/lib/clang/19/include/|^/usr/bin/(pkgconf|pkg-config)$' || true
+      dpkg -L "$pkg" | grep -E '^/usr/include/|/pkgconfig/[^/]+\.pc$|^/usr/(lib|share)/cmake/|^/usr/lib/x86_64-linux-gnu/cmake/|/lib/x86_64-linux-gnu/[^/]+\.so$|^/usr/lib/llvm-19/lib/clang/19/include/|^/usr/bin/(pkgconf|pkg-config)$|^/usr/lib/libCatch2WithMain\.a$' || true
     done
   } | grep -vE "$foreign_headers" | sort -u | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "${f#/}"; fi; done >"$list"
   tar -C / --no-recursion -cf - -T "$list" | xz -9e -T2 >"$carry/deps.tar.xz.part"
@@ -104,6 +123,7 @@ travel_mib() {
 }
 
 dry_run() {
+  [ -x "$repo/build/tools/evoprompt" ] || die "build first (cmake -S . -B build -G Ninja && cmake --build build)"
   pack
   local mib tmp
   mib=$(travel_mib)
@@ -113,6 +133,7 @@ dry_run() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
   tar -C "$tmp" -xJf "$carry/deps.tar.xz"
+  z3_stub "$tmp"
   # Every carried library finds what it needs in the carry or the base set.
   local lib need unresolved=0
   for lib in "$tmp"/usr/lib/x86_64-linux-gnu/*.so.*; do
@@ -176,13 +197,22 @@ EOF
     use_carry "$tmp"
     cmake -S "$repo" -B "$tmp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEVOPROMPT_LLVM_ROOT="$tmp" \
       -DCMAKE_PREFIX_PATH="$tmp/usr" >"$tmp/configure.log" 2>&1 || { tail -30 "$tmp/configure.log"; exit 1; }
-    grep -E '^(CLI11_DIR|nlohmann_json_DIR|Catch2_DIR|SQLite3_INCLUDE_DIR|CURL_INCLUDE_DIR|CURL_DIR)' "$tmp/build/CMakeCache.txt" \
-      | grep -v "$tmp" | grep -v NOTFOUND && { say "found outside the carry (above)"; exit 1; }
+    outside() { grep -v "$tmp" | grep -v NOTFOUND; }  # lines naming a path outside the carry
+    if grep -E '^(CLI11_DIR|nlohmann_json_DIR|Catch2_DIR|SQLite3_INCLUDE_DIR|CURL_INCLUDE_DIR|CURL_DIR|PKG_CONFIG_EXECUTABLE):' \
+      "$tmp/build/CMakeCache.txt" | outside; then say "found outside the carry (above)"; exit 1; fi
     cmake --build "$tmp/build" --target evoprompt_jit evoprompt_codegen_tests >"$tmp/build.log" 2>&1 || { tail -30 "$tmp/build.log"; exit 1; }
-    ldd "$tmp/build/tests/evoprompt_codegen_tests" | grep -E 'libLLVM|libcurl|libicuuc|libpcre2' | grep -v "$tmp" && { say "linked outside the carry (above)"; exit 1; }
+    if ldd "$tmp/build/tests/evoprompt_codegen_tests" | grep -E 'libLLVM|libcurl|libicuuc|libpcre2' | outside; then
+      say "linked outside the carry (above)"; exit 1
+    fi
     "$tmp/build/tests/evoprompt_codegen_tests" "[prompt]" >"$tmp/tests.log" 2>&1 || { tail -30 "$tmp/tests.log"; exit 1; }
+    # This machine's evoprompt, its LLVM, Clang and Z3 swapped for the carry's: the JIT compiles a child.
+    "$repo/build/tools/evoprompt" check "$repo/seeds_cpp/mnist1d/cnn.cpp" >"$tmp/check.log" 2>&1 || { tail -30 "$tmp/check.log"; exit 1; }
+    if ldd "$repo/build/tools/evoprompt" | grep -E 'libLLVM|libclang-cpp|libz3' | outside; then
+      say "loaded outside the carry (above)"; exit 1
+    fi
   ) || die "the build against the unpacked carry failed"
   say "the JIT and the codegen tests build against the carry alone, and their [prompt] tests pass"
+  say "this machine's evoprompt, on the carry's LLVM, Clang and Z3 stub, JIT-compiles the CNN seed"
   say "dry run done: carry $(mib_of "$carry/deps.tar.xz") MiB, working tree + carry $mib MiB of $limit_mib"
 }
 
@@ -220,6 +250,7 @@ check() {
   nvidia-smi -L || die "no NVIDIA GPU"
   local deps=/tmp/evoprompt-gpu-deps build=$repo/build-gpu
   rm -rf "$deps" && mkdir -p "$deps" && tar -C "$deps" -xJf "$carry/deps.tar.xz"
+  z3_stub "$deps"
   use_carry "$deps"
   local torch_cmake torch_lib
   torch_cmake=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')

@@ -1,5 +1,7 @@
 // The search loop against a scripted LM and a fake evaluator: bookkeeping of
 // Algorithms 1-3, the journal and resume, without compiling or training.
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -208,6 +210,7 @@ TEST_CASE("journal round-trips a child row", "[engine][journal]") {
     c.train_ms = 2.5;
     c.total_ms = 4.5;
     c.in_history = true;
+    c.step_path = "cuda_graph";
     c.id = j.insert_child(c);
     CHECK(c.id == 1);
     j.set_meta("k", "v1");
@@ -221,12 +224,40 @@ TEST_CASE("journal round-trips a child row", "[engine][journal]") {
   CHECK(back->fitness == Approx(-51.25));
   CHECK(back->in_history);
   CHECK(back->best_step == 250);
+  CHECK(back->step_path == "cuda_graph");
   CHECK(j.child_by_name("r3p1s2")->id == 1);
   CHECK(*j.meta("k") == "v2");
   CHECK_FALSE(j.meta("nope"));
   CHECK_THROWS_WITH(Journal::create(dir), dir + " already holds a run (use --resume, or another --run)");
   std::filesystem::remove_all(dir);
   CHECK_THROWS_WITH(Journal::open(dir), Catch::Contains("no run journal here"));
+}
+
+TEST_CASE("a journal from before worker ranks and step paths gains their columns on open", "[engine][journal]") {
+  const std::string dir = fresh_dir();
+  {
+    Journal j = Journal::create(dir);
+    ChildRecord c;
+    c.name = "r0p0s0";
+    c.verdict = VerdictKind::evaluated;
+    j.insert_child(c);
+  }
+  {  // the tables as format-2 journals had them before
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir + "/journal.sqlite").c_str(), &db) == SQLITE_OK);
+    for (const char* sql : {"ALTER TABLE children DROP COLUMN step_path", "ALTER TABLE workers DROP COLUMN rank",
+                            "ALTER TABLE workers DROP COLUMN host"})
+      CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Journal j = Journal::open(dir);
+  CHECK(j.child(1)->step_path.empty());
+  ChildRecord later;
+  later.name = "r0p0s1";
+  later.step_path = "eager";
+  CHECK(j.insert_child(later) == 2);
+  CHECK(j.child(2)->step_path == "eager");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("every sample counts toward the budget; alpha, duplicates and failures", "[engine]") {

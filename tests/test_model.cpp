@@ -122,3 +122,18 @@ TEST_CASE("resolve_device picks CPU without a GPU and rejects bad names", "[devi
   CHECK_THROWS_WITH(resolve_device("tpu"), Catch::Contains("unknown device 'tpu'"));
   if (!torch::cuda::is_available()) CHECK_THROWS_WITH(resolve_device("cuda"), Catch::Contains("no CUDA GPU"));
 }
+
+TEST_CASE("claim_compute refuses a GPU memory cap it cannot set", "[device]") {
+  // Built without c10_cuda (Debian's CPU libtorch) there is no caching
+  // allocator to cap: a worker told to keep to its share must fail, not
+  // overcommit the GPU unnoticed. Built with it, the cap is set.
+  const torch::Device gpu(torch::kCUDA, 0);
+  if (gpu_memory_cap_supported()) {
+    CHECK_NOTHROW(claim_compute(gpu, 0, 0.45));
+    CHECK_NOTHROW(claim_compute(gpu, 0, 1.0));
+  } else {
+    CHECK_THROWS_WITH(claim_compute(gpu, 0, 0.45), Catch::Contains("cannot cap GPU memory"));
+  }
+  CHECK_NOTHROW(claim_compute(gpu, 0, 0.0));  // no cap asked for
+  CHECK_NOTHROW(claim_compute(torch::kCPU, 0, 0.45));                   // the CPU has none
+}

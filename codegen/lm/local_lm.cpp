@@ -368,6 +368,8 @@ std::unique_ptr<LanguageModel> make_local_language_model(const std::string& dir,
   if (options.gpu_memory_fraction > 0.0 && default_device().is_cuda()) {
 #if EVOPROMPT_TORCH_CUDA
     c10::cuda::CUDACachingAllocator::setMemoryFraction(options.gpu_memory_fraction, 0);
+#else
+    throw std::runtime_error("cannot cap the LM's GPU memory: built without c10_cuda (EVOPROMPT_TORCH_CUDA)");
 #endif
   }
   return std::make_unique<LocalLanguageModel>(dir, options);
