@@ -219,6 +219,10 @@ EOF
 # The carry unpacked at $1 as the place to find libraries, headers and tools.
 use_carry() {
   local root=$1
+  # The JIT imitates this clang++ driver, which locates Clang's resource
+  # headers beside it (../lib/clang/19); it is never run.
+  [ -f "$root/usr/lib/llvm-19/lib/clang/19/include/stddef.h" ] || die "the carry lacks Clang's resource headers"
+  mkdir -p "$root/usr/lib/llvm-19/bin" && touch "$root/usr/lib/llvm-19/bin/clang++"
   export PATH="$root/usr/bin:$PATH"
   export LD_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export PKG_CONFIG_LIBDIR="$root/usr/lib/x86_64-linux-gnu/pkgconfig:$root/usr/share/pkgconfig"

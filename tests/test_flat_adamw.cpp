@@ -15,16 +15,20 @@ struct TwoLayer : torch::nn::Module {
   torch::Tensor forward(torch::Tensor x) { return b(torch::tanh(a(x))); }
 };
 
+// Two models with the same initial weights (drawn after seeding with `seed`).
+std::pair<std::shared_ptr<TwoLayer>, std::shared_ptr<TwoLayer>> twins(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  auto first = std::make_shared<TwoLayer>();
+  auto second = std::make_shared<TwoLayer>();
+  torch::NoGradGuard g;
+  for (std::size_t i = 0; i < first->parameters().size(); ++i) second->parameters()[i].copy_(first->parameters()[i]);
+  return {first, second};
+}
+
 }  // namespace
 
 TEST_CASE("FlatAdamW takes the same steps as torch::optim::AdamW", "[adamw]") {
-  torch::manual_seed(3);
-  auto flat = std::make_shared<TwoLayer>();
-  auto ref = std::make_shared<TwoLayer>();
-  {
-    torch::NoGradGuard g;
-    for (std::size_t i = 0; i < flat->parameters().size(); ++i) ref->parameters()[i].copy_(flat->parameters()[i]);
-  }
+  const auto [flat, ref] = twins(3);
   AdamWOptions o;
   o.lr = 0.05;
   o.weight_decay = 0.1;
@@ -76,13 +80,7 @@ TEST_CASE("FlatAdamW leaves frozen parameters alone and decays unused ones", "[a
 }
 
 TEST_CASE("capturable FlatAdamW, its step count on the device, takes the host-count steps bit for bit", "[adamw]") {
-  torch::manual_seed(5);
-  auto host = std::make_shared<TwoLayer>();
-  auto device = std::make_shared<TwoLayer>();
-  {
-    torch::NoGradGuard g;
-    for (std::size_t i = 0; i < host->parameters().size(); ++i) device->parameters()[i].copy_(host->parameters()[i]);
-  }
+  const auto [host, device] = twins(5);
   AdamWOptions o;
   o.lr = 0.03;
   o.weight_decay = 0.01;

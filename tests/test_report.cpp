@@ -194,10 +194,10 @@ TEST_CASE("run_data gives per-round verdicts, kept, fitness, LM use and tuning")
   for (const char* field : {"id", "round", "prompt_id", "sample", "kind", "name", "repair_of", "lm", "temperature",
                             "prompt_tokens", "completion_tokens", "verdict", "rule", "message", "diagnostics",
                             "duplicate_of", "params_used", "params_total", "val_acc", "best_step", "test_acc",
-                            "fitness", "compile_ms", "train_ms", "total_ms", "in_history", "token_hash", "source",
-                            "completion"})
+                            "fitness", "compile_ms", "train_ms", "total_ms", "step_path", "in_history", "token_hash",
+                            "source", "completion"})
     CHECK(rows[1].contains(field));
-  CHECK(rows[1].size() == 31);
+  CHECK(rows[1].size() == 32);
   std::filesystem::remove_all(dir);
 }
 
