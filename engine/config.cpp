@@ -32,6 +32,7 @@ void EvolutionConfig::validate() const {
   positive(parents, "parents");
   positive(survivors, "survivors");
   positive(max_tokens, "max_tokens");
+  positive(rounds_in_flight, "rounds_in_flight");
   if (!(alpha > 0.0 && alpha <= 1.0)) throw std::invalid_argument("alpha must be in (0, 1]");
   if (temperatures.empty()) throw std::invalid_argument("temperatures must not be empty");
   for (double t : temperatures)
@@ -43,7 +44,8 @@ nlohmann::json to_json(const EvolutionConfig& c) {
   return {{"rounds", c.rounds},   {"prompts", c.prompts},       {"samples", c.samples},
           {"parents", c.parents}, {"survivors", c.survivors},   {"alpha", c.alpha},
           {"temperatures", c.temperatures}, {"mode", to_string(c.mode)}, {"seed", c.seed},
-          {"repair", c.repair},   {"max_tokens", c.max_tokens}, {"top_p", c.top_p}};
+          {"repair", c.repair},   {"max_tokens", c.max_tokens}, {"top_p", c.top_p},
+          {"rounds_in_flight", c.rounds_in_flight}};
 }
 
 EvolutionConfig evolution_config_from_json(const nlohmann::json& j) {
@@ -60,6 +62,7 @@ EvolutionConfig evolution_config_from_json(const nlohmann::json& j) {
   c.repair = j.at("repair");
   c.max_tokens = j.at("max_tokens");
   c.top_p = j.at("top_p");
+  c.rounds_in_flight = j.value("rounds_in_flight", 1);  // journals before it: the paper's one
   return c;
 }
 

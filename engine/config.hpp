@@ -30,6 +30,10 @@ struct EvolutionConfig {
   bool repair = false;     // beyond the paper: one fix attempt per compile_error
   int max_tokens = 2048;
   double top_p = 1.0;
+  // Beyond the paper: rounds in flight at once. Round t's parents are GETTOP
+  // after round t - N (seeds for t < N), so round t+1's children fill the
+  // slots while round t drains. 1: the paper's Algorithm 1.
+  int rounds_in_flight = 1;
 
   // The m·n·T samples the run may draw, whatever becomes of them.
   std::int64_t budget() const { return static_cast<std::int64_t>(rounds) * prompts * samples; }

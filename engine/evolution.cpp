@@ -77,7 +77,58 @@ Evolution::Evolution(EvolutionConfig config, Journal& journal, codegen::Language
   config_.validate();
 }
 
-// Algorithm 1.
+// One round in flight. Its steps are its LM calls in journal order: a
+// prompt's samples, or the repair of one child. Calls run ahead, up to the
+// limit, but a step's rows enter the journal only after every earlier
+// step's, so ids, duplicates and budget come out as if the steps had run one
+// after another, whatever the timing.
+struct Evolution::Round {
+  struct Step {
+    PromptRecord prompt;
+    std::vector<double> temperatures;
+    std::uint64_t first_sample = 0;
+    bool journaled = false;  // its children are in the journal already (a resumed run)
+    bool asked = false;      // its LM call has started
+    std::size_t call = 0;    // the call's key, once asked
+    bool repairs_planned = false;
+    std::vector<std::size_t> children;  // indices into Round::children
+  };
+
+  int t = 0;
+  int samples = 0;
+  int prompts = 0;
+  bool repair = false;
+  std::vector<Individual> parents;  // P
+  std::mt19937_64 rng;              // the round's own generator (random-parents selection)
+  std::optional<RoundRecord> recorded;
+  std::int64_t budget = 0;  // every sample counts, repairs included
+  int next_prompt = 0;
+  std::vector<Step> steps;
+  std::size_t committed = 0;                           // steps[0, committed) are in the journal
+  std::deque<ChildRecord> children;                    // the round's, in journal order
+  std::vector<char> compiled;                          // per child: it got past the compiler
+  std::map<std::int64_t, std::size_t> repair_step_of;  // child id -> the step repairing it
+  std::size_t evaluating = 0;                          // children with the evaluator
+
+  bool prompts_left() const { return next_prompt < prompts && budget > 0; }
+  bool compile_known(std::size_t k) const { return children[k].verdict != VerdictKind::pending || compiled[k]; }
+  // The prompt whose repairs come next: the last one planned.
+  std::size_t last_prompt() const {
+    std::size_t last = steps.size();
+    while (last > 0 && steps[last - 1].prompt.repair_of != 0) --last;
+    return last - 1;
+  }
+  // Every LM call the round will make is planned.
+  bool planned() const { return !prompts_left() && (!repair || steps[last_prompt()].repairs_planned); }
+  // ... and every answer is in the journal.
+  bool settled() const { return planned() && committed == steps.size(); }
+  bool done() const { return settled() && evaluating == 0; }
+};
+
+// Algorithm 1. Up to N rounds are in flight at once (--rounds-in-flight):
+// round t's parents are GETTOP(G) after round t-N, the seeds for t < N. The
+// paper's N = 1 waits for each round's last child; with N > 1 the next
+// round's prompts and children fill the slots while a round drains.
 EvolutionResult Evolution::run() {
   started_ = Clock::now();
   prompts_ = journal_.prompts();
@@ -86,51 +137,48 @@ EvolutionResult Evolution::run() {
   const int rounds = naive ? 1 : config_.rounds;
   // naive: the paper's "samples per prompt are increased": m prompts of T*n.
   const int samples_per_prompt = naive ? config_.rounds * config_.samples : config_.samples;
-  const auto p = static_cast<std::size_t>(config_.survivors);
+  const int lag = std::min(config_.rounds_in_flight, rounds);
 
   EvolutionResult result;
   Population G;
-  std::vector<Individual> P = initialize_population();
-  result.seeds = P;
+  const std::vector<Individual> seeds = initialize_population();  // lines 1-2
+  result.seeds = seeds;
   std::stable_sort(result.seeds.begin(), result.seeds.end(), fitter);
+  std::map<int, std::vector<Individual>> parents;  // of the rounds not yet open
+  for (int t = 0; t < lag; ++t) parents[t] = seeds;
 
-  for (int t = 0; t < rounds; ++t) {
-    std::mt19937_64 round_rng = keyed_rng(config_.seed, t, kSelectionSlot);
-    const auto recorded = journal_.round(t);
-    if (!recorded) {
-      journal_.start_round({t, state_of(round_rng), ids_of(P), false, ""});
-    } else if (recorded->parent_pool != ids_of(P) || recorded->rng_state != state_of(round_rng)) {
-      throw std::runtime_error("journal: round " + std::to_string(t) +
-                               " started from other parents or another seed than this run replays");
+  LmCalls calls(lm_, lm_concurrency_);
+  std::deque<Round> open;  // in round order; a round's address is fixed while it is open
+  int next = 0;
+  while (next < rounds || !open.empty()) {
+    if (stop_ && stop_->load()) interrupt(open);
+    // A round opens once its parents are known and the round before it has
+    // planned every LM call: prompt rows and samples keep round order.
+    while (next < rounds && parents.count(next) && (open.empty() || open.back().planned())) {
+      open.emplace_back();
+      open_round(open.back(), next, std::move(parents[next]), samples_per_prompt);
+      parents.erase(next++);
     }
-    if (progress_) progress_("round_start", {{"round", t}, {"rounds", rounds}, {"parents", ids_of(P)}});
-
-    const std::vector<Individual> evaluated = crossmut_and_eval(t, samples_per_prompt, P);  // lines 6-7
-    for (const auto& c : evaluated) G.add(c);                                               // line 8
-
-    std::vector<Individual> next;
-    nlohmann::json tune = nlohmann::json::object();
-    if (t < rounds - 1) {
-      next = config_.mode == Mode::random_parents ? G.draw_random(p, round_rng) : G.get_top(p);  // line 10
-      if (next.empty()) next = P;  // nothing entered G yet: prompt from the same parents again
-      if (recorded && recorded->finished) {
-        if (journal_.selections(t) != ids_of(next))
-          throw std::runtime_error("journal: the selection after round " + std::to_string(t) + " differs on replay");
-        restore_lm_state(recorded->tune);
-      } else {
-        const codegen::TuneReport report = train(evaluated, next);  // line 11
-        tune = {{"tuned", report.tuned}, {"loss_before", report.loss_before}, {"loss_after", report.loss_after},
-                {"detail", report.detail}};
-        if (report.tuned) tune["state"] = keep_lm_state(t);
-      }
+    // Lines 3-7: a round's answers enter the journal only after every
+    // earlier round's.
+    bool earlier_settled = true;
+    for (Round& r : open) {
+      advance(r, calls, earlier_settled);
+      earlier_settled = earlier_settled && r.settled();
     }
-    if (!recorded || !recorded->finished) journal_.finish_round(t, ids_of(next), tune.dump());
-    if (progress_)
-      progress_("round_end", {{"round", t}, {"selected", ids_of(next)}, {"kept", evaluated.size()}, {"tune", tune}});
-    if (t < rounds - 1) P = next;
+    if (!lm_failure_ && open.front().done() && may_close(open, rounds, lag)) {
+      Round& r = open.front();
+      std::vector<Individual> selected = close_round(r, G, rounds, lag);  // lines 8-11
+      if (r.t + lag < rounds) parents[r.t + lag] = std::move(selected);
+      open.pop_front();
+      continue;
+    }
+    if (lm_failure_ && evaluator_.in_flight() == 0) std::rethrow_exception(lm_failure_);
+    const auto wait = std::chrono::milliseconds(calls.running() > 0 ? 5 : 50);
+    for (const EvaluationEvent& e : evaluator_.poll(wait)) apply(e);
   }
 
-  result.top = G.archive_top(p);  // line 15, over the archive: retired parents count
+  result.top = G.archive_top(static_cast<std::size_t>(config_.survivors));  // line 15, over the archive: retired parents count
   result.samples_used = samples_used_;
   if (progress_) progress_("done", {{"samples_used", samples_used_}, {"budget", config_.budget()}});
   return result;
@@ -189,77 +237,52 @@ std::vector<Individual> Evolution::initialize_population() {
   return pool;
 }
 
-// One round in flight. Its steps are its LM calls in journal order: a
-// prompt's samples, or the repair of one child. Calls run ahead, up to the
-// limit, but a step's rows enter the journal only after every earlier
-// step's, so ids, duplicates and budget come out as if the steps had run one
-// after another, whatever the timing.
-struct Evolution::Round {
-  struct Step {
-    PromptRecord prompt;
-    std::vector<double> temperatures;
-    std::uint64_t first_sample = 0;
-    bool journaled = false;  // its children are in the journal already (a resumed run)
-    bool asked = false;      // its LM call has started
-    bool repairs_planned = false;
-    std::vector<std::size_t> children;  // indices into Round::children
-  };
-
-  int t = 0;
-  int samples = 0;
-  const std::vector<Individual>* parents = nullptr;
-  std::int64_t budget = 0;  // every sample counts, repairs included
-  int next_prompt = 0;
-  std::vector<Step> steps;
-  std::size_t committed = 0;                           // steps[0, committed) are in the journal
-  std::deque<ChildRecord> children;                    // the round's, by evaluation ticket
-  std::vector<char> compiled;                          // per child: it got past the compiler
-  std::map<std::int64_t, std::size_t> repair_step_of;  // child id -> the step repairing it
-  std::exception_ptr lm_failure;
-
-  bool compile_known(std::size_t k) const { return children[k].verdict != VerdictKind::pending || compiled[k]; }
-};
-
-// Algorithm 2 (CROSSMUT) and Algorithm 3 (FILTERANDEVAL) together, as a
-// pipeline: the m prompts are sampled while earlier children train, and
-// each child goes to a free worker as soon as it is screened. With --repair,
-// a prompt's sample count depends on the repairs before it, so the next
-// prompt is asked once the previous prompt's children are past the compiler.
-std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const std::vector<Individual>& P) {
-  Round r;
+// CROSSMUT begins (Algorithm 2): P is fixed, so all m prompts are planned at
+// once; with --repair, a prompt's sample count depends on the repairs before
+// it, so the next prompt waits until the previous prompt's children are past
+// the compiler.
+void Evolution::open_round(Round& r, int t, std::vector<Individual> P, int samples) {
   r.t = t;
   r.samples = samples;
-  r.parents = &P;
+  r.prompts = config_.prompts;
+  r.repair = config_.repair;
+  r.parents = std::move(P);
+  r.rng = keyed_rng(config_.seed, t, kSelectionSlot);
   r.budget = static_cast<std::int64_t>(config_.prompts) * samples;
-  auto prompts_left = [&] { return r.next_prompt < config_.prompts && r.budget > 0; };
+  r.recorded = journal_.round(t);
+  if (!r.recorded) {
+    journal_.start_round({t, state_of(r.rng), ids_of(r.parents), false, ""});
+  } else if (r.recorded->parent_pool != ids_of(r.parents) || r.recorded->rng_state != state_of(r.rng)) {
+    throw std::runtime_error("journal: round " + std::to_string(t) +
+                             " started from other parents or another seed than this run replays");
+  }
+  if (progress_) progress_("round_start", {{"round", t}, {"rounds", config_.mode == Mode::naive ? 1 : config_.rounds},
+                                           {"parents", ids_of(r.parents)}});
   do plan_prompt(r, r.next_prompt++);
-  while (!config_.repair && prompts_left());
+  while (!r.repair && r.prompts_left());
+}
 
-  LmCalls calls(lm_, lm_concurrency_);
-  for (;;) {
-    if (stop_ && stop_->load()) {
-      // In-flight children stay pending (evaluated again on resume), marked.
-      evaluator_.abandon();
-      for (ChildRecord& c : r.children)
-        if (c.verdict == VerdictKind::pending) {
-          c.message = "abandoned: the run was interrupted";
-          save(c);
-        }
-      throw Interrupted();
-    }
-    for (std::size_t s = r.committed; s < r.steps.size() && calls.can_start() && !r.lm_failure; ++s) {
+// Algorithms 2 and 3 as a pipeline: the round's LM calls go out while
+// earlier children train, each answer is committed in step order once
+// `may_commit` (every earlier round is settled), and each child goes to a
+// free worker as soon as it is screened.
+void Evolution::advance(Round& r, LmCalls& calls, bool may_commit) {
+  for (bool again = true; again;) {
+    again = false;
+    for (std::size_t s = r.committed; s < r.steps.size() && calls.can_start() && !lm_failure_; ++s) {
       Round::Step& step = r.steps[s];
       if (step.journaled || step.asked) continue;
-      calls.start(s, request_for(step.prompt, step.temperatures, step.first_sample));
+      step.call = next_call_++;
+      calls.start(step.call, request_for(step.prompt, step.temperatures, step.first_sample));
       step.asked = true;
     }
-    while (r.committed < r.steps.size() && !r.lm_failure) {
+    while (may_commit && r.committed < r.steps.size() && !lm_failure_) {
       std::optional<LmAnswer> answer;
       if (!r.steps[r.committed].journaled) {
         try {
-          answer = calls.take(r.committed);
+          answer = calls.take(r.steps[r.committed].call);
         } catch (...) {
-          r.lm_failure = std::current_exception();  // raised once the children in flight are done
+          lm_failure_ = std::current_exception();  // raised once the children in flight are done
           break;
         }
         if (!answer) break;
@@ -267,29 +290,62 @@ std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const s
       commit(r, r.committed, std::move(answer));
       ++r.committed;
     }
-    bool planned = !prompts_left();
-    if (config_.repair) {
-      // The last prompt's repairs, then the next prompt, once its children's compile verdicts are in.
-      std::size_t last = r.steps.size();
-      while (last > 0 && r.steps[last - 1].prompt.repair_of != 0) --last;
-      Round::Step& prompt = r.steps[last - 1];
-      const bool known = last <= r.committed && std::all_of(prompt.children.begin(), prompt.children.end(),
-                                                            [&](std::size_t k) { return r.compile_known(k); });
-      if (!prompt.repairs_planned && known && !r.lm_failure) {
-        plan_repairs(r, last - 1);
-        if (prompts_left()) plan_prompt(r, r.next_prompt++);
-        continue;
-      }
-      planned = planned && prompt.repairs_planned;
+    if (!r.repair || lm_failure_) continue;
+    // The last prompt's repairs, then the next prompt, once its children's compile verdicts are in.
+    const std::size_t last = r.last_prompt();
+    const Round::Step& prompt = r.steps[last];
+    const bool known = last < r.committed && std::all_of(prompt.children.begin(), prompt.children.end(),
+                                                         [&](std::size_t k) { return r.compile_known(k); });
+    if (!prompt.repairs_planned && known) {
+      plan_repairs(r, last);
+      if (r.prompts_left()) plan_prompt(r, r.next_prompt++);
+      again = true;
     }
-    if (evaluator_.in_flight() == 0 && (r.lm_failure || (planned && r.committed == r.steps.size()))) break;
-    const auto wait = std::chrono::milliseconds(calls.running() > 0 ? 5 : 50);
-    for (const EvaluationEvent& e : evaluator_.poll(wait)) apply(r, e);
   }
-  if (r.lm_failure) std::rethrow_exception(r.lm_failure);
+}
 
-  // The round's kept children in the order of the steps run one by one: each
-  // prompt's children, a repair right after the child it repairs.
+// The front round may close once it is done, except that a close which
+// tunes (or restores) the LM waits until every later round in flight has all
+// its answers: those rounds sample from the LM as it was before this close.
+bool Evolution::may_close(const std::deque<Round>& open, int rounds, int lag) const {
+  if (!open.front().done()) return false;
+  if (open.front().t + lag >= rounds || !tunes()) return true;
+  return std::all_of(open.begin() + 1, open.end(), [](const Round& r) { return r.settled(); });
+}
+
+// Lines 8-11: the round's kept children enter G, the next parents are
+// selected, and the LM is tuned on the rest.
+std::vector<Individual> Evolution::close_round(Round& r, Population& G, int rounds, int lag) {
+  const std::vector<Individual> evaluated = kept_children(r);
+  for (const auto& c : evaluated) G.add(c);  // line 8
+
+  std::vector<Individual> next;
+  nlohmann::json tune = nlohmann::json::object();
+  const bool finished = r.recorded && r.recorded->finished;
+  if (r.t + lag < rounds) {
+    const auto p = static_cast<std::size_t>(config_.survivors);
+    next = config_.mode == Mode::random_parents ? G.draw_random(p, r.rng) : G.get_top(p);  // line 10
+    if (next.empty()) next = r.parents;  // nothing entered G yet: prompt from the same parents again
+    if (finished) {
+      if (journal_.selections(r.t) != ids_of(next))
+        throw std::runtime_error("journal: the selection after round " + std::to_string(r.t) + " differs on replay");
+      restore_lm_state(r.recorded->tune);
+    } else {
+      const codegen::TuneReport report = train(evaluated, next);  // line 11
+      tune = {{"tuned", report.tuned}, {"loss_before", report.loss_before}, {"loss_after", report.loss_after},
+              {"detail", report.detail}};
+      if (report.tuned) tune["state"] = keep_lm_state(r.t);
+    }
+  }
+  if (!finished) journal_.finish_round(r.t, ids_of(next), tune.dump());
+  if (progress_)
+    progress_("round_end", {{"round", r.t}, {"selected", ids_of(next)}, {"kept", evaluated.size()}, {"tune", tune}});
+  return next;
+}
+
+// The round's kept children in the order of the steps run one by one: each
+// prompt's children, a repair right after the child it repairs.
+std::vector<Individual> Evolution::kept_children(const Round& r) const {
   std::vector<Individual> evaluated;
   for (const Round::Step& step : r.steps) {
     if (step.prompt.repair_of != 0) continue;
@@ -303,11 +359,23 @@ std::vector<Individual> Evolution::crossmut_and_eval(int t, int samples, const s
   return evaluated;
 }
 
+// In-flight children stay pending (evaluated again on resume), marked.
+void Evolution::interrupt(std::deque<Round>& open) {
+  evaluator_.abandon();
+  for (Round& r : open)
+    for (ChildRecord& c : r.children)
+      if (c.verdict == VerdictKind::pending) {
+        c.message = "abandoned: the run was interrupted";
+        save(c);
+      }
+  throw Interrupted();
+}
+
 // Prompt `index` of the round: k parents i.i.d. uniform with replacement, a
 // temperature per sample, the LM's seed, all from the prompt's own generator.
 void Evolution::plan_prompt(Round& r, int index) {
   std::mt19937_64 rng = keyed_rng(config_.seed, r.t, index);
-  const std::vector<Individual>& P = *r.parents;
+  const std::vector<Individual>& P = r.parents;
   std::uniform_int_distribution<std::size_t> uniform_parent(0, P.size() - 1);
   std::vector<Individual> examples;
   for (int j = 0; j < config_.parents; ++j) examples.push_back(P[uniform_parent(rng)]);
@@ -368,7 +436,10 @@ void Evolution::commit(Round& r, std::size_t s, std::optional<LmAnswer> answer) 
     step.children.push_back(k);
     ChildRecord& child = r.children.back();
     if (child.verdict == VerdictKind::pending && screen(child)) {
-      evaluator_.submit(k, {child.source, child.name});
+      const std::size_t ticket = next_ticket_++;
+      tickets_[ticket] = {&r, k};
+      ++r.evaluating;
+      evaluator_.submit(ticket, {child.source, child.name});
       continue;
     }
     if (child.verdict != VerdictKind::lm_error) first_with_hash_.emplace(child.token_hash, child.id);
@@ -376,12 +447,17 @@ void Evolution::commit(Round& r, std::size_t s, std::optional<LmAnswer> answer) 
   }
 }
 
-void Evolution::apply(Round& r, const EvaluationEvent& e) {
+void Evolution::apply(const EvaluationEvent& e) {
+  const auto it = tickets_.find(e.ticket);
+  if (it == tickets_.end()) return;
+  auto [r, k] = it->second;
   if (e.kind == EvaluationEvent::Kind::compiled) {
-    r.compiled[e.ticket] = 1;
+    r->compiled[k] = 1;
     return;
   }
-  ChildRecord& c = r.children[e.ticket];
+  tickets_.erase(it);
+  --r->evaluating;
+  ChildRecord& c = r->children[k];
   set_result(c, e.result);
   save(c);
   report_child(c);
@@ -552,7 +628,7 @@ codegen::TuneReport Evolution::train(const std::vector<Individual>& evaluated, c
     report.detail = std::string("skipped: mode ") + to_string(config_.mode);
     return report;
   }
-  if (!lm_.can_tune()) {
+  if (!tunes()) {
     report.detail = "skipped: " + lm_.name() + " cannot be prompt-tuned";
     return report;
   }
@@ -561,6 +637,10 @@ codegen::TuneReport Evolution::train(const std::vector<Individual>& evaluated, c
     if (std::none_of(selected.begin(), selected.end(), [&](const Individual& s) { return s.id == c.id; }))
       examples.push_back({codegen::metrics_block({c.params, c.val_acc}), c.code});
   return lm_.tune(examples);
+}
+
+bool Evolution::tunes() const {
+  return config_.mode != Mode::no_tune && config_.mode != Mode::naive && lm_.can_tune();
 }
 
 // theta_{t+1} carries over: saved with the round (written aside, then renamed

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
@@ -65,12 +67,17 @@ class Evolution {
   struct Round;  // one round's LM calls and children in flight (evolution.cpp)
 
   std::vector<Individual> initialize_population();
-  std::vector<Individual> crossmut_and_eval(int t, int samples_per_prompt, const std::vector<Individual>& P);
+  void open_round(Round& r, int t, std::vector<Individual> P, int samples);
+  void advance(Round& r, LmCalls& calls, bool may_commit);
+  bool may_close(const std::deque<Round>& open, int rounds, int lag) const;
+  std::vector<Individual> close_round(Round& r, Population& G, int rounds, int lag);
+  std::vector<Individual> kept_children(const Round& r) const;
+  [[noreturn]] void interrupt(std::deque<Round>& open);
   void plan_prompt(Round& r, int index);
   void plan_repairs(Round& r, std::size_t step);
   bool in_journal(std::int64_t prompt_id) const;  // the prompt's children are in the journal (resume)
   void commit(Round& r, std::size_t step, std::optional<LmAnswer> answer);
-  void apply(Round& r, const EvaluationEvent& event);
+  void apply(const EvaluationEvent& event);
   std::vector<ChildRecord> record_children(const PromptRecord& prompt, const std::vector<double>& temperatures,
                                            const LmAnswer& answer);
   codegen::SampleRequest request_for(const PromptRecord& prompt, const std::vector<double>& temperatures,
@@ -79,6 +86,7 @@ class Evolution {
   void evaluate_all(const std::vector<EvaluationJob>& jobs, const std::function<ChildRecord&(std::size_t)>& row);
   void set_result(ChildRecord& child, const ChildResult& result) const;
   void save(const ChildRecord& child);
+  bool tunes() const;  // TRAIN runs: the mode tunes and the LM can be tuned
   codegen::TuneReport train(const std::vector<Individual>& evaluated, const std::vector<Individual>& selected);
   PromptRecord prompt_for(int t, int index, const std::vector<Individual>& examples, std::uint64_t seed,
                           std::int64_t repair_of, const std::string& repair_text);
@@ -96,6 +104,12 @@ class Evolution {
   const std::atomic<bool>* stop_;
   std::string state_dir_;
   int lm_concurrency_ = 1;
+
+  // The rounds in flight: evaluator tickets, LM call keys, the first LM failure.
+  std::map<std::size_t, std::pair<Round*, std::size_t>> tickets_;  // ticket -> (round, child)
+  std::size_t next_ticket_ = 0;
+  std::size_t next_call_ = 0;
+  std::exception_ptr lm_failure_;
 
   // What the journal already holds (a resumed run), indexed for lookup.
   std::vector<PromptRecord> prompts_;

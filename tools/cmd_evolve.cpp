@@ -90,6 +90,9 @@ class EvolveCommand {
     setting("--mode", "evolution", "mode", mode_, "evoprompting, naive, no-tune or random-parents");
     setting("--seed", "evolution", "seed", e.seed, "Search seed");
     setting("--max-tokens", "evolution", "max_tokens", e.max_tokens, "Max new tokens per sample");
+    setting("--rounds-in-flight", "evolution", "rounds_in_flight", e.rounds_in_flight,
+            "N rounds at once: round t's parents are the top after round t-N (1: the paper; beyond it, "
+            "N > 1 keeps many workers busy across the round barrier)");
     flag("--repair", "evolution", "repair", "Send a child that fails to compile back once with its errors (beyond the paper)");
     auto& w = given_.workers;
     setting("--workers", "workers", "workers", w.workers,
