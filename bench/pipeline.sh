@@ -14,9 +14,12 @@
 #   overhead      rank 0's CPU time per child during the rounds (the driver's whole cost: LM client,
 #                 screening, journal, dispatch, MPI polling)
 #   LM hidden     1 - (round wall with latency - without) / the LM calls' summed time
+# Then 64 slots over max(ROUNDS, 6) rounds with --rounds-in-flight 1, 2 and 3: utilisation and
+# overhead over the span from the first round's start to the last round's end.
 # Then the single-machine run of issue 17: MNIST-1D, 1 round of 4 prompts x 4 samples,
 # 800 steps, 2 workers, an LM server answering every request after 6 s; workers busy =
-# the children's compile + train time over 2 x the run's wall time.
+# the children's compile + train time over 2 x the run's wall time; and the same over 2 rounds
+# with --rounds-in-flight 2 (both rounds' prompts from the seeds, asked at once).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -69,7 +72,7 @@ def evolve(name, command, latency_s):
     argv = [a.replace("{run}", run).replace("{port}", str(port)) for a in command]
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    starts, ends, pid, cpu = {}, {}, None, 0.0
+    starts, ends, pid, cpu, cpu_first, cpu_last = {}, {}, None, 0.0, None, None
     for line in p.stdout:
         try:
             e = json.loads(line)
@@ -78,16 +81,22 @@ def evolve(name, command, latency_s):
         if e.get("event") == "round_start":
             starts[e["round"]] = time.monotonic()
             pid = pid or driver_pid(run)
-            cpu -= cpu_s(pid)
+            now = cpu_s(pid)
+            cpu -= now
+            cpu_first = now if cpu_first is None else cpu_first
         if e.get("event") == "round_end":
             ends[e["round"]] = time.monotonic()
-            cpu += cpu_s(pid)
+            cpu_last = cpu_s(pid)
+            cpu += cpu_last
     rc = p.wait()
     wall = time.monotonic() - t0
     lm.send_signal(signal.SIGTERM); lm.wait()
     if rc != 0: sys.exit(f"bench: {name} failed (exit {rc})")
     db = sqlite3.connect(os.path.join(run, "journal.sqlite"))
-    return {"starts": starts, "ends": ends, "wall": wall, "db": db, "cpu": cpu}
+    # cpu: summed over each round's own span (rounds one at a time); cpu_span: from the first
+    # round's start to the last round's end (rounds in flight overlap).
+    return {"starts": starts, "ends": ends, "wall": wall, "db": db, "cpu": cpu,
+            "cpu_span": (cpu_last or 0.0) - (cpu_first or 0.0)}
 
 def makespan(durations, slots):
     free = [0.0] * slots
@@ -122,19 +131,47 @@ for slots, ranks, workers in [(2, 2, 1), (8, 4, 2), (32, 8, 4), (64, 8, 8)]:
     print(f"{slots:>5} {f'{ranks} x {workers}':>15} {child_s:>8.2f} {children:>8} {busy / (slots * wall):>10.1%} {busy / (slots * ideal):>5.0%} "
           f"{1000 * fast['cpu'] / children:>17.2f} {round_fast:>19.2f} {round_slow:>17.2f} {hidden:>8.1%}")
 
+# Across the round barrier: --rounds-in-flight N lets round t's parents be the top after round
+# t-N, so the next round's children fill the slots that a round's tail leaves idle. Whole-run
+# figures, from the first round's start to the last round's end, over `many` rounds.
+many = max(rounds, 6)
+print()
+print(f"{'slots':>5} {'rounds in flight':>16} {'rounds':>6} {'children':>8} {'utilisation':>11} {'overhead ms/child':>17} "
+      f"{'span s, LM at once':>18} {f'span s, LM {latency:g} s':>16}")
+for slots, ranks, workers in [(64, 8, 8)]:
+    child_s = 8.0 * slots / 160
+    for in_flight in (1, 2, 3):
+        def command(lm_latency):
+            flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
+                     "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
+                     "--rounds", str(many), "--prompts", "10", "--samples", "16", "--survivors", "10",
+                     "--workers", str(workers), "--alpha", "1.0", "--rounds-in-flight", str(in_flight)]
+            return ["mpirun", "--oversubscribe"] + root + ["-n", str(ranks + 1), evoprompt] + flags
+        spans = []
+        for lm_latency in (0, latency):
+            r = evolve(f"s{slots}-f{in_flight}-l{lm_latency}", command(lm_latency), lm_latency)
+            spans.append(max(r["ends"].values()) - min(r["starts"].values()))
+            if lm_latency == 0:
+                fast = r
+        busy = fast["db"].execute("select sum(train_ms) from children where round >= 0").fetchone()[0] / 1000
+        children = fast["db"].execute("select count(*) from children where round >= 0").fetchone()[0]
+        print(f"{slots:>5} {in_flight:>16} {many:>6} {children:>8} {busy / (slots * spans[0]):>10.1%} "
+              f"{1000 * fast['cpu_span'] / children:>17.2f} {spans[0]:>18.2f} {spans[1]:>16.2f}")
+
 # Issue 17's measurement: real MNIST-1D children, one machine, an LM answering after 6 s.
 data = os.path.join(work, "mnist1d")
 subprocess.run([evoprompt, "data", "mnist1d", "--out", data], check=True, stdout=subprocess.DEVNULL)
 print()
 print(f"{'MNIST-1D, 1 round of 4 x 4, 800 steps, 2 workers, LM 6 s':<58} {'wall s':>7} {'LM calls s':>10} "
       f"{'workers busy':>12}")
-for concurrency, lm_latency in ((1, 6), (16, 6), (16, 0)):
-    r = evolve(f"mnist1d-c{concurrency}-l{lm_latency}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
+for concurrency, lm_latency, n_rounds in ((1, 6, 1), (16, 6, 1), (16, 0, 1), (16, 6, 2)):
+    r = evolve(f"mnist1d-c{concurrency}-l{lm_latency}-r{n_rounds}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
                "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", str(concurrency),
-               "--rounds", "1", "--prompts", "4", "--samples", "4", "--steps", "800", "--eval-every", "100",
-               "--workers", "2", "--threads", "1", "--device", "cpu"], lm_latency)
+               "--rounds", str(n_rounds), "--rounds-in-flight", str(n_rounds), "--prompts", "4", "--samples", "4",
+               "--steps", "800", "--eval-every", "100", "--workers", "2", "--threads", "1", "--device", "cpu"], lm_latency)
     busy = r["db"].execute("select sum(compile_ms + train_ms) from children").fetchone()[0] / 1000
     lm_s = r["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000
     label = f"  --lm-concurrency {concurrency}" + ("" if lm_latency else ", LM answering at once (the ceiling)")
+    if n_rounds > 1: label = f"  2 rounds, --rounds-in-flight 2, --lm-concurrency {concurrency}"
     print(f"{label:<58} {r['wall']:>7.1f} {lm_s:>10.1f} {busy / (2 * r['wall']):>11.1%}")
 PY

@@ -21,6 +21,12 @@ void LmCalls::start(std::size_t key, codegen::SampleRequest request) {
                    }));
 }
 
+std::size_t LmCalls::running() const {
+  return static_cast<std::size_t>(std::count_if(running_.begin(), running_.end(), [](const auto& call) {
+    return call.second.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+  }));
+}
+
 std::optional<LmCalls::Answer> LmCalls::take(std::size_t key) {
   auto it = running_.find(key);
   if (it == running_.end() || it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready)

@@ -27,8 +27,10 @@ class LmCalls {
   LmCalls(const LmCalls&) = delete;
   LmCalls& operator=(const LmCalls&) = delete;
 
-  bool can_start() const { return static_cast<int>(running_.size()) < limit_; }
-  std::size_t running() const { return running_.size(); }
+  // Only calls still out count: an answer waiting to be taken (its round
+  // waits for an earlier one) holds no slot, or it could starve that round.
+  bool can_start() const { return static_cast<int>(running()) < limit_; }
+  std::size_t running() const;
   void start(std::size_t key, codegen::SampleRequest request);
   // Call `key`'s answer once it has come; rethrows what the back-end threw.
   std::optional<Answer> take(std::size_t key);

@@ -75,6 +75,7 @@ expect_error "unknown --lm 'gpt'" evolve --run "$tmp/run" --lm gpt
 expect_error "--lm local:$tmp/no_model" evolve --run "$tmp/run" --lm local:"$tmp/no_model"
 expect_error "replay: cannot open" evolve --run "$tmp/run" --lm replay:"$tmp/none.jsonl"
 expect_error "rounds must be >= 1" evolve --run "$tmp/run" --rounds 0
+expect_error "rounds_in_flight must be >= 1" evolve --run "$tmp/run" --rounds-in-flight 0
 expect_error "--lm-concurrency (lm.concurrency) must be at least 1" evolve --run "$tmp/run" --lm-concurrency 0
 expect_error "--lm-gpu-memory (lm.gpu_memory) must be in (0, 0.85]" evolve --run "$tmp/run" --lm-gpu-memory 0.9
 expect_error "unknown --cuda-graph 'maybe' (on or off)" evolve --run "$tmp/run" --cuda-graph maybe

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "evolution.hpp"
+#include "lm_calls.hpp"
 #include "prompt.hpp"
 #include "report.hpp"
 #include "token_fingerprint.hpp"
@@ -530,10 +531,19 @@ class LastFirstEvaluator : public FakeEvaluator {
   const SlowLm* lm = nullptr;
   bool overlapped = false;
   std::vector<std::pair<std::size_t, EvaluationJob>> arrived, training;
-  void submit(std::size_t ticket, EvaluationJob job) override { arrived.emplace_back(ticket, std::move(job)); }
+  std::size_t most_rounds = 0;  // the most rounds with children in flight at once
+  bool hold_while_lm_asks = false;  // finish nothing while an LM call runs, so that rounds pile up
+  void submit(std::size_t ticket, EvaluationJob job) override {
+    arrived.emplace_back(ticket, std::move(job));
+    std::set<std::string> rounds;  // from the names, r<round>p<prompt>s<sample>
+    for (const auto* list : {&arrived, &training})
+      for (const auto& child : *list) rounds.insert(child.second.name.substr(0, child.second.name.find('p')));
+    most_rounds = std::max(most_rounds, rounds.size());
+  }
   std::vector<EvaluationEvent> poll(std::chrono::milliseconds) override {
     if (in_flight() > 0 && lm && lm->running > 0) overlapped = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (hold_while_lm_asks && lm && lm->running > 0) return {};
     EvaluationEvent e;
     if (!arrived.empty()) {
       auto child = arrived.back();
@@ -568,8 +578,12 @@ std::vector<std::string> journal_rows(const Journal& j) {
   for (const auto& c : j.lm_calls())
     rows.push_back("call|" + std::to_string(c.prompt_id) + "|" + std::to_string(c.samples) + "|" +
                    std::to_string(c.prompt_tokens) + "|" + std::to_string(c.completion_tokens));
-  for (int t = 0; t < 3; ++t)
-    for (auto id : j.selections(t)) rows.push_back("selected|" + std::to_string(t) + "|" + std::to_string(id));
+  for (const auto& r : j.rounds()) {
+    std::string pool = "round|" + std::to_string(r.round) + "|" + r.tune;
+    for (auto id : r.parent_pool) pool += "|" + std::to_string(id);
+    rows.push_back(pool);
+    for (auto id : j.selections(r.round)) rows.push_back("selected|" + std::to_string(r.round) + "|" + std::to_string(id));
+  }
   return rows;
 }
 
@@ -591,6 +605,7 @@ TEST_CASE("a pipelined round writes the rows of prompts taken one at a time", "[
       FakeEvaluator serial;
       LastFirstEvaluator last_first;
       last_first.lm = &many_lm;
+      last_first.hold_while_lm_asks = true;
       const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
       Evolution pipelined(config, many, many_lm, last_first, two_seeds());
       pipelined.overlap_lm_calls(4);
@@ -641,4 +656,143 @@ TEST_CASE("the tuned LM state is kept with each round and restored on resume", "
   CHECK(fresh.loaded == std::vector<std::string>{run.dir + "/lm_state_round0.safetensors",
                                                  run.dir + "/lm_state_round1.safetensors"});
   CHECK(fresh.state == "2");
+}
+
+TEST_CASE("with N rounds in flight, round t's parents are GETTOP after round t-N, the seeds before", "[engine][pipeline]") {
+  Run run;
+  auto config = tiny(4, 2, 3, 2);
+  config.rounds_in_flight = 2;
+  const auto result = run.evolve(config);
+  CHECK(result.samples_used == 4 * 2 * 3);
+  const std::vector<std::int64_t> seeds{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id};
+  CHECK(run.journal.round(0)->parent_pool == seeds);
+  CHECK(run.journal.round(1)->parent_pool == seeds);
+  const auto rows = non_seeds(run.journal);
+  std::set<std::int64_t> retired;
+  for (int t = 0; t < 2; ++t) {
+    const auto selected = run.journal.selections(t);
+    REQUIRE(selected.size() == 2);
+    // G after round t: rounds 0..t only, even though round t+1 was in flight.
+    std::vector<ChildRecord> g;
+    for (const auto& r : rows)
+      if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
+    std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
+    CHECK(selected == std::vector<std::int64_t>{g[0].id, g[1].id});
+    CHECK(run.journal.round(t + 2)->parent_pool == selected);
+    for (auto id : selected) CHECK(retired.insert(id).second);
+  }
+  CHECK(run.journal.selections(2).empty());  // no round 4 or 5 to take them
+  CHECK(run.journal.selections(3).empty());
+  for (const auto& r : run.journal.rounds()) CHECK(r.finished);
+}
+
+TEST_CASE("rounds in flight write the same rows whatever the timing", "[engine][pipeline]") {
+  auto script = [](std::uint64_t i) {
+    return i % 7 == 2 ? std::string("\n  BROKEN;\n};") : default_script(i % 5 == 4 ? 1 : i);
+  };
+  for (bool repair : {false, true}) {
+    DYNAMIC_SECTION("repair " << repair) {
+      auto config = tiny(4, 3, 4, 2);
+      config.repair = repair;
+      config.rounds_in_flight = 3;
+      const std::string one_dir = fresh_dir(), many_dir = fresh_dir();
+      Journal one = Journal::create(one_dir), many = Journal::create(many_dir);
+      SlowLm one_lm, many_lm;
+      one_lm.script = many_lm.script = script;
+      FakeEvaluator serial;
+      LastFirstEvaluator last_first;
+      last_first.lm = &many_lm;
+      last_first.hold_while_lm_asks = true;
+      const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
+      Evolution pipelined(config, many, many_lm, last_first, two_seeds());
+      pipelined.overlap_lm_calls(8);
+      const auto b = pipelined.run();
+      CHECK(journal_rows(many) == journal_rows(one));
+      CHECK(b.samples_used == a.samples_used);
+      REQUIRE(b.top.size() == a.top.size());
+      for (std::size_t i = 0; i < a.top.size(); ++i) CHECK(b.top[i].id == a.top[i].id);
+      CHECK(last_first.most_rounds == 3);  // children of three rounds in flight at once
+      if (!repair) CHECK(many_lm.most_running > 3);  // a later round asked before an earlier one ended
+      std::filesystem::remove_all(one_dir);
+      std::filesystem::remove_all(many_dir);
+    }
+  }
+}
+
+TEST_CASE("with rounds in flight, resume after a crash reaches the same journal", "[engine][resume]") {
+  auto config = tiny(4, 2, 3, 2);
+  config.rounds_in_flight = 2;
+  Run whole;
+  whole.lm.script = [](std::uint64_t i) { return i % 5 == 3 ? std::string("\n  BROKEN;\n};") : default_script(i % 9); };
+  whole.evolve(config);
+  const auto expected = journal_rows(whole.journal);
+  const int calls = whole.evaluator.calls;
+  REQUIRE(calls > 8);
+  for (int crash_at : {2, calls / 3, 2 * calls / 3, calls - 1}) {
+    Run broken;
+    broken.lm.script = whole.lm.script;
+    broken.evaluator.crash_at = crash_at;
+    CHECK_THROWS_AS(broken.evolve(config), SimulatedCrash);
+    Journal reopened = Journal::open(broken.dir);
+    ScriptedLm lm;
+    lm.script = whole.lm.script;
+    FakeEvaluator evaluator;
+    Evolution(config, reopened, lm, evaluator, two_seeds()).run();
+    CHECK(journal_rows(reopened) == expected);
+    CHECK(evaluator.calls + (crash_at - 1) == whole.evaluator.calls);  // only the interrupted child again
+  }
+}
+
+namespace {
+// Logs its calls in order: "s<first sample>" per sample call, "tune" per TRAIN.
+class LoggingLm : public ScriptedLm {
+ public:
+  std::vector<std::string> log;
+  std::vector<codegen::Completion> sample(const codegen::SampleRequest& r) override {
+    log.push_back("s" + std::to_string(r.first_sample));
+    return ScriptedLm::sample(r);
+  }
+  codegen::TuneReport tune(const std::vector<codegen::TuneExample>& examples) override {
+    log.push_back("tune");
+    return ScriptedLm::tune(examples);
+  }
+};
+}  // namespace
+
+TEST_CASE("with rounds in flight, TRAIN after round t comes after the answers of the rounds already open",
+          "[engine][pipeline]") {
+  const std::string dir = fresh_dir();
+  Journal journal = Journal::create(dir);
+  LoggingLm lm;
+  lm.script = default_script;
+  lm.tunable = true;
+  FakeEvaluator evaluator;
+  auto config = tiny(4, 2, 3, 2);
+  config.rounds_in_flight = 2;
+  Evolution evolution(config, journal, lm, evaluator, two_seeds());
+  evolution.overlap_lm_calls(4);
+  evolution.run();
+  // Rounds 0 and 1 sample from theta_0; round 2 from theta after round 0's
+  // TRAIN, round 3 after round 1's; rounds 2 and 3 have no later round to tune for.
+  CHECK(lm.log == std::vector<std::string>{"s0", "s3", "s6", "s9", "tune", "s12", "s15", "tune", "s18", "s21"});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an LM answer waiting to be taken holds no call slot", "[engine][pipeline]") {
+  SlowLm lm;
+  LmCalls calls(lm, 1);
+  codegen::SampleRequest request;
+  request.temperatures = {0.5, 0.7};
+  calls.start(7, request);
+  CHECK_FALSE(calls.can_start());
+  CHECK_FALSE(calls.take(8));  // no such call
+  for (int i = 0; i < 200 && calls.running() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(calls.running() == 0);
+  CHECK(calls.can_start());  // call 7 is answered but not taken: a later round may ask meanwhile
+  calls.start(9, request);
+  CHECK_FALSE(calls.can_start());
+  const auto answer = calls.take(7);
+  REQUIRE(answer);
+  CHECK(answer->completions.size() == 2);
+  CHECK_FALSE(calls.take(7));  // taken once
 }

@@ -151,7 +151,7 @@ void Progress::operator()(const std::string& type, const json& d) {
     const auto kept = d["kept"].get<std::int64_t>();
     char line[256];
     std::snprintf(line, sizeof line, "round %d/%d | %lld/%lld children | %.0f%% kept | best fitness %.1f | ETA %s",
-                  round_ + 1, rounds_, static_cast<long long>(done), static_cast<long long>(d["budget"].get<std::int64_t>()),
+                  d.value("round", round_) + 1, rounds_, static_cast<long long>(done), static_cast<long long>(d["budget"].get<std::int64_t>()),
                   done ? 100.0 * static_cast<double>(kept) / static_cast<double>(done) : 0.0,
                   d["best_fitness"].get<double>(), duration(d["eta_s"].get<double>()).c_str());
     if (tty_) {
