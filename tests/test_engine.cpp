@@ -587,44 +587,59 @@ std::vector<std::string> journal_rows(const Journal& j) {
   return rows;
 }
 
+// The same search twice over one script: one prompt at a time, in order, and
+// pipelined, with an LM that answers out of order and an evaluator that
+// finishes the latest child first.
+struct SerialAndPipelined {
+  std::string one_dir = fresh_dir(), many_dir = fresh_dir();
+  Journal one = Journal::create(one_dir), many = Journal::create(many_dir);
+  SlowLm one_lm, many_lm;
+  FakeEvaluator serial;
+  LastFirstEvaluator last_first;
+  explicit SerialAndPipelined(const std::function<std::string(std::uint64_t)>& script) {
+    one_lm.script = many_lm.script = script;
+    last_first.lm = &many_lm;
+  }
+  ~SerialAndPipelined() {
+    std::filesystem::remove_all(one_dir);
+    std::filesystem::remove_all(many_dir);
+  }
+  // Both wrote the same rows, spent the same budget and found the same top.
+  void run(const EvolutionConfig& config, int lm_concurrency) {
+    const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
+    Evolution pipelined(config, many, many_lm, last_first, two_seeds());
+    pipelined.overlap_lm_calls(lm_concurrency);
+    const auto b = pipelined.run();
+    CHECK(journal_rows(many) == journal_rows(one));
+    CHECK(b.samples_used == a.samples_used);
+    REQUIRE(b.top.size() == a.top.size());
+    for (std::size_t i = 0; i < a.top.size(); ++i) CHECK(b.top[i].id == a.top[i].id);
+  }
+};
+
+// Broken children (repairable), duplicates and low scorers in the mix.
+std::string mixed_script(std::uint64_t i) {
+  return i % 7 == 2 ? std::string("\n  BROKEN;\n};") : default_script(i % 5 == 4 ? 1 : i);
+}
+
 }  // namespace
 
 TEST_CASE("a pipelined round writes the rows of prompts taken one at a time", "[engine][pipeline]") {
-  // Broken children (repairable), duplicates and low scorers in the mix.
-  auto script = [](std::uint64_t i) {
-    return i % 7 == 2 ? std::string("\n  BROKEN;\n};") : default_script(i % 5 == 4 ? 1 : i);
-  };
   for (bool repair : {false, true}) {
     DYNAMIC_SECTION("repair " << repair) {
       auto config = tiny(3, 3, 4, 2);
       config.repair = repair;
-      const std::string one_dir = fresh_dir(), many_dir = fresh_dir();
-      Journal one = Journal::create(one_dir), many = Journal::create(many_dir);
-      SlowLm one_lm, many_lm;
-      one_lm.script = many_lm.script = script;
-      FakeEvaluator serial;
-      LastFirstEvaluator last_first;
-      last_first.lm = &many_lm;
-      last_first.hold_while_lm_asks = true;
-      const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
-      Evolution pipelined(config, many, many_lm, last_first, two_seeds());
-      pipelined.overlap_lm_calls(4);
-      const auto b = pipelined.run();
-      CHECK(journal_rows(many) == journal_rows(one));
-      CHECK(b.samples_used == a.samples_used);
-      REQUIRE(b.top.size() == a.top.size());
-      for (std::size_t i = 0; i < a.top.size(); ++i) CHECK(b.top[i].id == a.top[i].id);
-      CHECK(one_lm.most_running == 1);
+      SerialAndPipelined twins(mixed_script);
+      twins.run(config, 4);
+      CHECK(twins.one_lm.most_running == 1);
       if (repair) {
         // A prompt's sample count waits for the repairs before it.
-        const auto rows = many.children();
+        const auto rows = twins.many.children();
         CHECK(std::any_of(rows.begin(), rows.end(), [](const ChildRecord& c) { return c.kind == "repair"; }));
       } else {
-        CHECK(many_lm.most_running == 3);  // the round's 3 prompts asked at once
+        CHECK(twins.many_lm.most_running == 3);  // the round's 3 prompts asked at once
       }
-      CHECK(last_first.overlapped);  // children in flight while the LM answered
-      std::filesystem::remove_all(one_dir);
-      std::filesystem::remove_all(many_dir);
+      CHECK(twins.last_first.overlapped);  // children in flight while the LM answered
     }
   }
 }
@@ -687,34 +702,16 @@ TEST_CASE("with N rounds in flight, round t's parents are GETTOP after round t-N
 }
 
 TEST_CASE("rounds in flight write the same rows whatever the timing", "[engine][pipeline]") {
-  auto script = [](std::uint64_t i) {
-    return i % 7 == 2 ? std::string("\n  BROKEN;\n};") : default_script(i % 5 == 4 ? 1 : i);
-  };
   for (bool repair : {false, true}) {
     DYNAMIC_SECTION("repair " << repair) {
       auto config = tiny(4, 3, 4, 2);
       config.repair = repair;
       config.rounds_in_flight = 3;
-      const std::string one_dir = fresh_dir(), many_dir = fresh_dir();
-      Journal one = Journal::create(one_dir), many = Journal::create(many_dir);
-      SlowLm one_lm, many_lm;
-      one_lm.script = many_lm.script = script;
-      FakeEvaluator serial;
-      LastFirstEvaluator last_first;
-      last_first.lm = &many_lm;
-      last_first.hold_while_lm_asks = true;
-      const auto a = Evolution(config, one, one_lm, serial, two_seeds()).run();
-      Evolution pipelined(config, many, many_lm, last_first, two_seeds());
-      pipelined.overlap_lm_calls(8);
-      const auto b = pipelined.run();
-      CHECK(journal_rows(many) == journal_rows(one));
-      CHECK(b.samples_used == a.samples_used);
-      REQUIRE(b.top.size() == a.top.size());
-      for (std::size_t i = 0; i < a.top.size(); ++i) CHECK(b.top[i].id == a.top[i].id);
-      CHECK(last_first.most_rounds == 3);  // children of three rounds in flight at once
-      if (!repair) CHECK(many_lm.most_running > 3);  // a later round asked before an earlier one ended
-      std::filesystem::remove_all(one_dir);
-      std::filesystem::remove_all(many_dir);
+      SerialAndPipelined twins(mixed_script);
+      twins.last_first.hold_while_lm_asks = true;
+      twins.run(config, 8);
+      CHECK(twins.last_first.most_rounds == 3);  // children of three rounds in flight at once
+      if (!repair) CHECK(twins.many_lm.most_running > 3);  // a later round asked before an earlier one ended
     }
   }
 }
