@@ -38,7 +38,7 @@ class LmCalls {
  private:
   codegen::LanguageModel& lm_;
   int limit_;
-  std::map<std::size_t, std::future<Answer>> running_;
+  std::map<std::size_t, std::future<Answer>> calls_;  // started and not yet taken
 };
 
 }  // namespace evoprompt::engine
