@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end: a tiny evolution (T=2, m=2, n=3, 100 steps, alpha 0.58) with the replay LM,
 # checked row by row in its journal; then show, dump, check, replay DIR:CHILD,
-# and a run killed with SIGKILL and resumed, which must end with the same rows.
+# and runs killed with SIGKILL and resumed (also with --rounds-in-flight 2), which must end
+# with the same rows.
 # Usage: evolve_e2e.sh EVOPROMPT_BINARY TEST_DATA_DIR
 set -euo pipefail
 bin=$1
@@ -108,18 +109,18 @@ status=0
 # Kill -9 the driver at several points, resuming each time; no worker may
 # outlive its driver, and the resumed run must end with the same rows.
 tag="evoprompt-e2e-$$-$RANDOM"
-finished() {  # read-only: the poller must never create the journal itself
+finished() {  # finished DIR; read-only: the poller must never create the journal itself
   /usr/bin/python3 -c "import sqlite3,sys
 try: print(sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True).execute(\"select count(*) from children where verdict != 'pending'\").fetchone()[0])
-except Exception: print(0)" "$work/b/journal.sqlite" 2>/dev/null || echo 0
+except Exception: print(0)" "$1/journal.sqlite" 2>/dev/null || echo 0
 }
 orphans() { grep -l "$tag" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
-kill_at() {  # kill_at FINISHED_CHILDREN EVOLVE_ARGS...
-  local at=$1; shift
-  EVOPROMPT_E2E_TAG=$tag "$bin" evolve --run "$work/b" "$@" --json > /dev/null 2>&1 &
+kill_at() {  # kill_at DIR FINISHED_CHILDREN EVOLVE_ARGS...
+  local dir=$1 at=$2; shift 2
+  EVOPROMPT_E2E_TAG=$tag "$bin" evolve --run "$dir" "$@" --json > /dev/null 2>&1 &
   local pid=$! n=0
   for _ in $(seq 1 900); do
-    n=$(finished)
+    n=$(finished "$dir")
     [ "$n" -ge "$at" ] && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -131,11 +132,8 @@ kill_at() {  # kill_at FINISHED_CHILDREN EVOLVE_ARGS...
   for _ in $(seq 1 20); do [ "$(orphans)" -eq 0 ] && break; sleep 0.1; done
   [ "$(orphans)" -eq 0 ] || { echo "workers outlived their killed driver"; exit 1; }
 }
-kill_at 6 "${common[@]}"
-kill_at 10 --resume
-kill_at 13 --resume
-"$bin" evolve --run "$work/b" --resume --json > /dev/null
-/usr/bin/python3 - "$work/a/journal.sqlite" "$work/b/journal.sqlite" <<'EOF'
+same_rows() {  # same_rows RUN_A RUN_B: children, selections and parent pools equal
+  /usr/bin/python3 - "$1/journal.sqlite" "$2/journal.sqlite" <<'EOF'
 import sqlite3, sys
 cols = ("id, name, verdict, rule, duplicate_of, params_used, val_acc, best_step, test_acc, fitness, in_history, "
         "temperature, completion")
@@ -143,8 +141,30 @@ a, b = (sqlite3.connect(p).execute(f"select {cols} from children order by id").f
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:2]
 sa, sb = (sqlite3.connect(p).execute("select * from selections order by round, rank").fetchall() for p in sys.argv[1:])
 assert sa == sb
-print("resume after three kills -9: ok")
+pa, pb = (sqlite3.connect(p).execute("select round, parent_pool from rounds order by round").fetchall() for p in sys.argv[1:])
+assert pa == pb, (pa, pb)
 EOF
+}
+kill_at "$work/b" 6 "${common[@]}"
+kill_at "$work/b" 10 --resume
+kill_at "$work/b" 13 --resume
+"$bin" evolve --run "$work/b" --resume --json > /dev/null
+same_rows "$work/a" "$work/b"
+echo "resume after three kills -9: ok"
+
+# The same with 2 rounds in flight: round 1 asks from the seeds while round 0 trains.
+"$bin" evolve --run "$work/a2" "${common[@]}" --rounds-in-flight 2 --json > /dev/null
+/usr/bin/python3 - "$work/a2/journal.sqlite" <<'EOF'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+pools = [json.loads(p) for (p,) in db.execute("select parent_pool from rounds order by round")]
+assert len(pools) == 2 and pools[0] == pools[1], pools  # both rounds' parents are the seeds
+EOF
+kill_at "$work/b2" 5 "${common[@]}" --rounds-in-flight 2
+kill_at "$work/b2" 11 --resume
+"$bin" evolve --run "$work/b2" --resume --json > /dev/null
+same_rows "$work/a2" "$work/b2"
+echo "rounds in flight, resume after two kills -9: ok"
 # SIGINT: stop cleanly (exit 130, status interrupted), then resume to the same rows.
 # A second SIGINT leaves at once; the journal stays consistent.
 for signals in 1 2; do
