@@ -146,6 +146,25 @@ std::vector<ChildRecord> non_seeds(const Journal& j) {
   return out;
 }
 
+// After each of the first `selecting` rounds t, the selection is the two
+// fittest of G (rounds 0..t, less those already retired), never chosen twice,
+// and it is round t+lag's parent pool.
+void check_gettop(const Journal& j, int selecting, int lag) {
+  const auto rows = non_seeds(j);
+  std::set<std::int64_t> retired;
+  for (int t = 0; t < selecting; ++t) {
+    const auto selected = j.selections(t);
+    REQUIRE(selected.size() == 2);
+    std::vector<ChildRecord> g;
+    for (const auto& r : rows)
+      if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
+    std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
+    CHECK(selected == std::vector<std::int64_t>{g[0].id, g[1].id});
+    CHECK(j.round(t + lag)->parent_pool == selected);
+    for (auto id : selected) CHECK(retired.insert(id).second);
+  }
+}
+
 // Everything but timings.
 std::string row_text(const ChildRecord& c) {
   return std::to_string(c.id) + "|" + c.name + "|" + c.kind + "|" + std::to_string(c.round) + "|" +
@@ -339,20 +358,7 @@ TEST_CASE("CROSSMUT draws k parents uniformly with replacement; temperatures per
 TEST_CASE("after each round but the last, P is GETTOP of G and the chosen are retired", "[engine]") {
   Run run;
   run.evolve(tiny(3, 2, 3, 2));
-  const auto rows = non_seeds(run.journal);
-  std::set<std::int64_t> retired;
-  for (int t = 0; t < 2; ++t) {
-    const auto selected = run.journal.selections(t);
-    REQUIRE(selected.size() == 2);
-    // The fittest of G so far, excluding the already retired.
-    std::vector<ChildRecord> g;
-    for (const auto& r : rows)
-      if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
-    std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
-    CHECK(selected == std::vector<std::int64_t>{g[0].id, g[1].id});
-    CHECK(run.journal.round(t + 1)->parent_pool == selected);
-    for (auto id : selected) CHECK(retired.insert(id).second);  // never chosen twice
-  }
+  check_gettop(run.journal, 2, 1);
   CHECK(run.journal.selections(2).empty());  // no selection after the last round
   CHECK(run.journal.round(0)->parent_pool ==
         std::vector<std::int64_t>{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id});
@@ -682,20 +688,7 @@ TEST_CASE("with N rounds in flight, round t's parents are GETTOP after round t-N
   const std::vector<std::int64_t> seeds{run.journal.child_by_name("big")->id, run.journal.child_by_name("small")->id};
   CHECK(run.journal.round(0)->parent_pool == seeds);
   CHECK(run.journal.round(1)->parent_pool == seeds);
-  const auto rows = non_seeds(run.journal);
-  std::set<std::int64_t> retired;
-  for (int t = 0; t < 2; ++t) {
-    const auto selected = run.journal.selections(t);
-    REQUIRE(selected.size() == 2);
-    // G after round t: rounds 0..t only, even though round t+1 was in flight.
-    std::vector<ChildRecord> g;
-    for (const auto& r : rows)
-      if (r.round <= t && r.in_history && !retired.count(r.id)) g.push_back(r);
-    std::stable_sort(g.begin(), g.end(), [](const ChildRecord& a, const ChildRecord& b) { return a.fitness > b.fitness; });
-    CHECK(selected == std::vector<std::int64_t>{g[0].id, g[1].id});
-    CHECK(run.journal.round(t + 2)->parent_pool == selected);
-    for (auto id : selected) CHECK(retired.insert(id).second);
-  }
+  check_gettop(run.journal, 2, 2);  // G after round t: rounds 0..t only, though round t+1 was in flight
   CHECK(run.journal.selections(2).empty());  // no round 4 or 5 to take them
   CHECK(run.journal.selections(3).empty());
   for (const auto& r : run.journal.rounds()) CHECK(r.finished);
