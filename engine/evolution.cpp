@@ -123,6 +123,11 @@ struct Evolution::Round {
   // ... and every answer is in the journal.
   bool settled() const { return planned() && committed == steps.size(); }
   bool done() const { return settled() && evaluating == 0; }
+  // A planned LM call has not gone out yet.
+  bool waiting_to_ask() const {
+    return std::any_of(steps.begin() + static_cast<std::ptrdiff_t>(committed), steps.end(),
+                       [](const Step& s) { return !s.journaled && !s.asked; });
+  }
 };
 
 // Algorithm 1. Up to N rounds are in flight at once (--rounds-in-flight):
@@ -160,11 +165,12 @@ EvolutionResult Evolution::run() {
       parents.erase(next++);
     }
     // Lines 3-7: a round's answers enter the journal only after every
-    // earlier round's.
-    bool earlier_settled = true;
+    // earlier round's, and its calls go out only after theirs.
+    bool earlier_settled = true, earlier_asked = true;
     for (Round& r : open) {
-      advance(r, calls, earlier_settled);
+      advance(r, calls, earlier_asked, earlier_settled);
       earlier_settled = earlier_settled && r.settled();
+      earlier_asked = earlier_asked && !r.waiting_to_ask();
     }
     if (!lm_failure_ && open.front().done() && may_close(open, rounds, lag)) {
       Round& r = open.front();
@@ -266,14 +272,16 @@ void Evolution::open_round(Round& r, int t, std::vector<Individual> P, int sampl
 // earlier children train, each answer is committed in step order once
 // `may_commit` (every earlier round is settled), and each child goes to a
 // free worker as soon as it is screened.
-void Evolution::advance(Round& r, LmCalls& calls, bool may_commit) {
+void Evolution::advance(Round& r, LmCalls& calls, bool may_ask, bool may_commit) {
   for (bool again = true; again;) {
     again = false;
-    for (std::size_t s = r.committed; s < r.steps.size() && calls.can_start() && !lm_failure_; ++s) {
+    for (std::size_t s = r.committed; may_ask && s < r.steps.size() && !lm_failure_; ++s) {
       Round::Step& step = r.steps[s];
       if (step.journaled || step.asked) continue;
+      codegen::SampleRequest request = request_for(step.prompt, step.temperatures, step.first_sample);
+      if (!calls.can_start(request)) break;  // in step order: a later call never overtakes this one
       step.call = next_call_++;
-      calls.start(step.call, request_for(step.prompt, step.temperatures, step.first_sample));
+      calls.start(step.call, std::move(request));
       step.asked = true;
     }
     while (may_commit && r.committed < r.steps.size() && !lm_failure_) {

@@ -68,7 +68,7 @@ class Evolution {
 
   std::vector<Individual> initialize_population();
   void open_round(Round& r, int t, std::vector<Individual> P, int samples);
-  void advance(Round& r, LmCalls& calls, bool may_commit);
+  void advance(Round& r, LmCalls& calls, bool may_ask, bool may_commit);
   bool may_close(const std::deque<Round>& open, int rounds, int lag) const;
   std::vector<Individual> close_round(Round& r, Population& G, int rounds, int lag);
   std::vector<Individual> kept_children(const Round& r) const;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -774,15 +775,85 @@ TEST_CASE("an LM answer waiting to be taken holds no call slot", "[engine][pipel
   codegen::SampleRequest request;
   request.temperatures = {0.5, 0.7};
   calls.start(7, request);
-  CHECK_FALSE(calls.can_start());
+  CHECK_FALSE(calls.can_start(request));
   CHECK_FALSE(calls.take(8));  // no such call
   for (int i = 0; i < 200 && calls.running() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   CHECK(calls.running() == 0);
-  CHECK(calls.can_start());  // call 7 is answered but not taken: a later round may ask meanwhile
+  CHECK(calls.can_start(request));  // call 7 is answered but not taken: a later round may ask meanwhile
   calls.start(9, request);
-  CHECK_FALSE(calls.can_start());
+  CHECK_FALSE(calls.can_start(request));
   const auto answer = calls.take(7);
   REQUIRE(answer);
   CHECK(answer->completions.size() == 2);
   CHECK_FALSE(calls.take(7));  // taken once
+}
+
+namespace {
+// A call holds weight(first sample) of the back-end's requests. Logs "+s<i>"
+// when call i starts and "-s<i>" when it ends, and the most requests held.
+class WeighedLm : public codegen::LanguageModel {
+ public:
+  std::function<int(std::uint64_t)> weight;
+  std::mutex mutex;
+  std::vector<std::string> log;
+  int held = 0, most_held = 0;
+  std::string name() const override { return "scripted"; }
+  int max_concurrent_calls() const override { return codegen::kAnyConcurrency; }
+  int requests_for(const codegen::SampleRequest& r) const override { return weight(r.first_sample); }
+  std::vector<codegen::Completion> sample(const codegen::SampleRequest& r) override {
+    const std::string call = "s" + std::to_string(r.first_sample);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      log.push_back("+" + call);
+      most_held = std::max(most_held, held += weight(r.first_sample));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::vector<codegen::Completion> out;
+    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({default_script(r.first_sample + j), "stop", 7, 11, ""});
+    std::lock_guard<std::mutex> lock(mutex);
+    log.push_back("-" + call);
+    held -= weight(r.first_sample);
+    return out;
+  }
+};
+
+codegen::SampleRequest request_at(std::uint64_t first_sample) {
+  codegen::SampleRequest r;
+  r.first_sample = first_sample;
+  r.temperatures = {0.5};
+  return r;
+}
+}  // namespace
+
+TEST_CASE("LmCalls counts the back-end's requests, not its calls", "[engine][pipeline]") {
+  WeighedLm lm;
+  lm.weight = [](std::uint64_t i) { return static_cast<int>(i); };
+  LmCalls calls(lm, 4);
+  calls.start(1, request_at(3));
+  CHECK(calls.running() == 3);
+  CHECK(calls.can_start(request_at(1)));
+  CHECK_FALSE(calls.can_start(request_at(2)));  // 3 + 2 > 4
+  for (int i = 0; i < 200 && calls.running() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(calls.can_start(request_at(6)));  // nothing out: a call larger than the limit still goes
+  CHECK(calls.take(1));
+}
+
+TEST_CASE("LM calls go out in journal order: a later round's never before an earlier round's", "[engine][pipeline]") {
+  const std::string dir = fresh_dir();
+  Journal journal = Journal::create(dir);
+  WeighedLm lm;
+  // Round 0 asks s0, s3, s6 (3 requests each), round 1 s9, s12, s15 (1 each).
+  lm.weight = [](std::uint64_t i) { return i < 9 ? 3 : 1; };
+  FakeEvaluator evaluator;
+  auto config = tiny(2, 3, 3, 2);
+  config.rounds_in_flight = 2;
+  Evolution evolution(config, journal, lm, evaluator, two_seeds());
+  evolution.overlap_lm_calls(4);
+  evolution.run();
+  // s9 would fit beside s0, but waits until round 0's s3 and s6 have gone out.
+  REQUIRE(lm.log.size() == 12);
+  CHECK(std::vector<std::string>(lm.log.begin(), lm.log.begin() + 4) == std::vector<std::string>{"+s0", "-s0", "+s3", "-s3"});
+  CHECK(std::find(lm.log.begin(), lm.log.end(), "+s9") > std::find(lm.log.begin(), lm.log.end(), "-s3"));
+  CHECK(lm.most_held == 4);  // s6 and s9 together: the limit is used and never passed
+  std::filesystem::remove_all(dir);
 }

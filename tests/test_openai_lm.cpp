@@ -581,7 +581,9 @@ TEST_CASE("openai: a call's temperature groups go out together, at most `concurr
     OpenAiOptions options = fast_options(server);
     options.concurrency = limit;
     OpenAiLanguageModel lm(options);
-    const auto out = lm.sample(one_request({0.2, 0.6, 0.8, 1.0, 0.2}));
+    const auto request = one_request({0.2, 0.6, 0.8, 1.0, 0.2});
+    CHECK(lm.requests_for(request) == 4);  // what LmCalls counts against --lm-concurrency
+    const auto out = lm.sample(request);
     REQUIRE(out.size() == 5);
     CHECK(out[0].text == "t=0.2");
     CHECK(out[1].text == "t=0.6");

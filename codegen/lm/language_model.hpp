@@ -67,6 +67,12 @@ class LanguageModel {
   // How many sample() calls may run at once, from different threads. The
   // default: one (a back-end with state of its own, like an embedded model).
   virtual int max_concurrent_calls() const { return 1; }
+  // How many requests one sample() of `request` holds open at once (what
+  // --lm-concurrency counts). The default: one per call.
+  virtual int requests_for(const SampleRequest& request) const {
+    (void)request;
+    return 1;
+  }
   virtual bool can_tune() const { return false; }
   virtual TuneReport tune(const std::vector<TuneExample>& examples) {
     (void)examples;

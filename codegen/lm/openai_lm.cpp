@@ -445,14 +445,13 @@ bool OpenAiLanguageModel::request_group(void* curl, const SampleRequest& request
   }
 }
 
-std::vector<Completion> OpenAiLanguageModel::sample(const SampleRequest& request) {
-  std::vector<Completion> result(request.temperatures.size());
-  if (result.empty()) return result;
+namespace {
 
-  // Sample indices by temperature, in order of first appearance.
+// Sample indices by temperature, in order of first appearance: one request each.
+std::vector<std::pair<double, std::vector<std::size_t>>> temperature_groups(const std::vector<double>& temperatures) {
   std::vector<std::pair<double, std::vector<std::size_t>>> groups;
-  for (std::size_t i = 0; i < request.temperatures.size(); ++i) {
-    const double t = request.temperatures[i];
+  for (std::size_t i = 0; i < temperatures.size(); ++i) {
+    const double t = temperatures[i];
     auto group = std::find_if(groups.begin(), groups.end(), [t](const auto& g) { return g.first == t; });
     if (group == groups.end()) {
       groups.push_back({t, {}});
@@ -460,6 +459,19 @@ std::vector<Completion> OpenAiLanguageModel::sample(const SampleRequest& request
     }
     group->second.push_back(i);
   }
+  return groups;
+}
+
+}  // namespace
+
+int OpenAiLanguageModel::requests_for(const SampleRequest& request) const {
+  return std::max(1, static_cast<int>(temperature_groups(request.temperatures).size()));
+}
+
+std::vector<Completion> OpenAiLanguageModel::sample(const SampleRequest& request) {
+  std::vector<Completion> result(request.temperatures.size());
+  if (result.empty()) return result;
+  const auto groups = temperature_groups(request.temperatures);
 
   // Each group on its own thread and handle (connections are reused within
   // a group); the slots bound what is in flight.

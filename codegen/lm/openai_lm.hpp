@@ -92,6 +92,8 @@ class OpenAiLanguageModel : public LanguageModel {
   std::string name() const override;
   std::vector<Completion> sample(const SampleRequest& request) override;
   int max_concurrent_calls() const override { return kAnyConcurrency; }
+  // One request per distinct temperature: a call's groups go out together.
+  int requests_for(const SampleRequest& request) const override;
   // GET {base}/models, within seconds and outside the request cap: no HTTP
   // answer, or a model list without options.model, is a LanguageModelError.
   // A server without /models (404) passes.
