@@ -18,8 +18,8 @@
 # overhead over the span from the first round's start to the last round's end.
 # Then the single-machine run of issue 17: MNIST-1D, 1 round of 4 prompts x 4 samples,
 # 800 steps, 2 workers, an LM server answering every request after 6 s; workers busy =
-# the children's compile + train time over 2 x the run's wall time; and the same over 2 rounds
-# with --rounds-in-flight 2 (both rounds' prompts from the seeds, asked at once).
+# the children's compile + train time over 2 x the run's wall time; and the same over 2 and
+# 4 rounds, with 1 or 2 rounds in flight.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -162,16 +162,18 @@ for slots, ranks, workers in [(64, 8, 8)]:
 data = os.path.join(work, "mnist1d")
 subprocess.run([evoprompt, "data", "mnist1d", "--out", data], check=True, stdout=subprocess.DEVNULL)
 print()
-print(f"{'MNIST-1D, 1 round of 4 x 4, 800 steps, 2 workers, LM 6 s':<58} {'wall s':>7} {'LM calls s':>10} "
+print(f"{'MNIST-1D, 4 x 4 a round, 800 steps, 2 workers, LM 6 s':<58} {'wall s':>7} {'LM calls s':>10} "
       f"{'workers busy':>12}")
-for concurrency, lm_latency, n_rounds in ((1, 6, 1), (16, 6, 1), (16, 0, 1), (16, 6, 2)):
-    r = evolve(f"mnist1d-c{concurrency}-l{lm_latency}-r{n_rounds}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
+for concurrency, lm_latency, n_rounds, in_flight in ((1, 6, 1, 1), (16, 6, 1, 1), (16, 0, 1, 1), (16, 6, 2, 2),
+                                                      (16, 6, 4, 1), (16, 6, 4, 2), (16, 0, 4, 2)):
+    r = evolve(f"mnist1d-c{concurrency}-l{lm_latency}-r{n_rounds}-f{in_flight}", [evoprompt, "evolve", "--run", "{run}", "--data", data, "--json",
                "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", str(concurrency),
-               "--rounds", str(n_rounds), "--rounds-in-flight", str(n_rounds), "--prompts", "4", "--samples", "4",
+               "--rounds", str(n_rounds), "--rounds-in-flight", str(in_flight), "--prompts", "4", "--samples", "4",
                "--steps", "800", "--eval-every", "100", "--workers", "2", "--threads", "1", "--device", "cpu"], lm_latency)
     busy = r["db"].execute("select sum(compile_ms + train_ms) from children").fetchone()[0] / 1000
     lm_s = r["db"].execute("select sum(ms) from lm_calls").fetchone()[0] / 1000
     label = f"  --lm-concurrency {concurrency}" + ("" if lm_latency else ", LM answering at once (the ceiling)")
-    if n_rounds > 1: label = f"  2 rounds, --rounds-in-flight 2, --lm-concurrency {concurrency}"
+    if n_rounds > 1:
+        label = f"  {n_rounds} rounds, --rounds-in-flight {in_flight}" + ("" if lm_latency else ", LM at once")
     print(f"{label:<58} {r['wall']:>7.1f} {lm_s:>10.1f} {busy / (2 * r['wall']):>11.1%}")
 PY
