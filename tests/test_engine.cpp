@@ -735,6 +735,18 @@ TEST_CASE("with rounds in flight, resume after a crash reaches the same journal"
 }
 
 namespace {
+// `config` with 2 rounds in flight, `limit` LM requests at once.
+void evolve_two_in_flight(codegen::LanguageModel& lm, EvolutionConfig config, int limit) {
+  const std::string dir = fresh_dir();
+  Journal journal = Journal::create(dir);
+  FakeEvaluator evaluator;
+  config.rounds_in_flight = 2;
+  Evolution evolution(config, journal, lm, evaluator, two_seeds());
+  evolution.overlap_lm_calls(limit);
+  evolution.run();
+  std::filesystem::remove_all(dir);
+}
+
 // Logs its calls in order: "s<first sample>" per sample call, "tune" per TRAIN.
 class LoggingLm : public ScriptedLm {
  public:
@@ -752,21 +764,13 @@ class LoggingLm : public ScriptedLm {
 
 TEST_CASE("with rounds in flight, TRAIN after round t comes after the answers of the rounds already open",
           "[engine][pipeline]") {
-  const std::string dir = fresh_dir();
-  Journal journal = Journal::create(dir);
   LoggingLm lm;
   lm.script = default_script;
   lm.tunable = true;
-  FakeEvaluator evaluator;
-  auto config = tiny(4, 2, 3, 2);
-  config.rounds_in_flight = 2;
-  Evolution evolution(config, journal, lm, evaluator, two_seeds());
-  evolution.overlap_lm_calls(4);
-  evolution.run();
+  evolve_two_in_flight(lm, tiny(4, 2, 3, 2), 4);
   // Rounds 0 and 1 sample from theta_0; round 2 from theta after round 0's
   // TRAIN, round 3 after round 1's; rounds 2 and 3 have no later round to tune for.
   CHECK(lm.log == std::vector<std::string>{"s0", "s3", "s6", "s9", "tune", "s12", "s15", "tune", "s18", "s21"});
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("an LM answer waiting to be taken holds no call slot", "[engine][pipeline]") {
@@ -839,21 +843,13 @@ TEST_CASE("LmCalls counts the back-end's requests, not its calls", "[engine][pip
 }
 
 TEST_CASE("LM calls go out in journal order: a later round's never before an earlier round's", "[engine][pipeline]") {
-  const std::string dir = fresh_dir();
-  Journal journal = Journal::create(dir);
   WeighedLm lm;
   // Round 0 asks s0, s3, s6 (3 requests each), round 1 s9, s12, s15 (1 each).
   lm.weight = [](std::uint64_t i) { return i < 9 ? 3 : 1; };
-  FakeEvaluator evaluator;
-  auto config = tiny(2, 3, 3, 2);
-  config.rounds_in_flight = 2;
-  Evolution evolution(config, journal, lm, evaluator, two_seeds());
-  evolution.overlap_lm_calls(4);
-  evolution.run();
+  evolve_two_in_flight(lm, tiny(2, 3, 3, 2), 4);
   // s9 would fit beside s0, but waits until round 0's s3 and s6 have gone out.
   REQUIRE(lm.log.size() == 12);
   CHECK(std::vector<std::string>(lm.log.begin(), lm.log.begin() + 4) == std::vector<std::string>{"+s0", "-s0", "+s3", "-s3"});
   CHECK(std::find(lm.log.begin(), lm.log.end(), "+s9") > std::find(lm.log.begin(), lm.log.end(), "-s3"));
   CHECK(lm.most_held == 4);  // s6 and s9 together: the limit is used and never passed
-  std::filesystem::remove_all(dir);
 }
