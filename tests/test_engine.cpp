@@ -811,7 +811,7 @@ class WeighedLm : public codegen::LanguageModel {
       log.push_back("+" + call);
       most_held = std::max(most_held, held += weight(r.first_sample));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // long enough to overlap on a loaded machine
     std::vector<codegen::Completion> out;
     for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({default_script(r.first_sample + j), "stop", 7, 11, ""});
     std::lock_guard<std::mutex> lock(mutex);
