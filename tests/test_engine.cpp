@@ -63,7 +63,14 @@ class FakeEvaluator : public Evaluator {
   std::string describe() const override { return "{}"; }
 };
 
-// Completion number i (run-wide) is script(i).
+// The request's completions: number i (run-wide) is script(i).
+std::vector<codegen::Completion> scripted(const std::function<std::string(std::uint64_t)>& script,
+                                          const codegen::SampleRequest& r) {
+  std::vector<codegen::Completion> out;
+  for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({script(r.first_sample + j), "stop", 7, 11, ""});
+  return out;
+}
+
 class ScriptedLm : public codegen::LanguageModel {
  public:
   std::function<std::string(std::uint64_t)> script;
@@ -75,9 +82,7 @@ class ScriptedLm : public codegen::LanguageModel {
   std::string name() const override { return "scripted"; }
   std::vector<codegen::Completion> sample(const codegen::SampleRequest& r) override {
     requests.push_back(r);
-    std::vector<codegen::Completion> out;
-    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({script(r.first_sample + j), "stop", 7, 11, ""});
-    return out;
+    return scripted(script, r);
   }
   bool can_tune() const override { return tunable; }
   codegen::TuneReport tune(const std::vector<codegen::TuneExample>& examples) override {
@@ -522,8 +527,7 @@ class SlowLm : public codegen::LanguageModel {
     for (int seen = most_running.load(); now > seen && !most_running.compare_exchange_weak(seen, now);) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(30 - static_cast<int>(r.first_sample % 30)));
-    std::vector<codegen::Completion> out;
-    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({script(r.first_sample + j), "stop", 7, 11, ""});
+    auto out = scripted(script, r);
     --running;
     return out;
   }
@@ -812,8 +816,7 @@ class WeighedLm : public codegen::LanguageModel {
       most_held = std::max(most_held, held += weight(r.first_sample));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // long enough to overlap on a loaded machine
-    std::vector<codegen::Completion> out;
-    for (std::size_t j = 0; j < r.temperatures.size(); ++j) out.push_back({default_script(r.first_sample + j), "stop", 7, 11, ""});
+    auto out = scripted(default_script, r);
     std::lock_guard<std::mutex> lock(mutex);
     log.push_back("-" + call);
     held -= weight(r.first_sample);
