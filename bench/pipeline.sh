@@ -98,6 +98,15 @@ def evolve(name, command, latency_s):
     return {"starts": starts, "ends": ends, "wall": wall, "db": db, "cpu": cpu,
             "cpu_span": (cpu_last or 0.0) - (cpu_first or 0.0)}
 
+def sim(child_s, ranks, workers, n_rounds, in_flight=1):
+    """mpirun of an evolve of sim children at the paper's shape on ranks x workers slots;
+    evolve() starts the LM server with its latency."""
+    flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
+             "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
+             "--rounds", str(n_rounds), "--rounds-in-flight", str(in_flight), "--prompts", "10", "--samples", "16",
+             "--survivors", "10", "--workers", str(workers), "--alpha", "1.0"]
+    return ["mpirun", "--oversubscribe"] + root + ["-n", str(ranks + 1), evoprompt] + flags
+
 def makespan(durations, slots):
     free = [0.0] * slots
     for d in durations:
@@ -109,14 +118,8 @@ print(f"{'slots':>5} {'ranks x workers':>15} {'child s':>8} {'children':>8} {'ut
       f"{'overhead ms/child':>17} {'round s, LM at once':>19} {f'round s, LM {latency:g} s':>17} {'LM hidden':>9}")
 for slots, ranks, workers in [(2, 2, 1), (8, 4, 2), (32, 8, 4), (64, 8, 8)]:
     child_s = 8.0 * slots / 160
-    def command(lm_latency):
-        flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
-                 "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
-                 "--rounds", str(rounds), "--prompts", "10", "--samples", "16", "--survivors", "10",
-                 "--workers", str(workers), "--alpha", "1.0"]
-        return ["mpirun", "--oversubscribe"] + root + ["-n", str(ranks + 1), evoprompt] + flags
-    fast = evolve(f"s{slots}-fast", command(0), 0)
-    slow = evolve(f"s{slots}-slow", command(latency), latency)
+    fast = evolve(f"s{slots}-fast", sim(child_s, ranks, workers, rounds), 0)
+    slow = evolve(f"s{slots}-slow", sim(child_s, ranks, workers, rounds), latency)
     busy = wall = ideal = 0.0
     for t, t0 in fast["starts"].items():
         durations = [r[0] / 1000 for r in fast["db"].execute("select train_ms from children where round=? order by id", (t,))]
@@ -138,25 +141,18 @@ many = max(rounds, 6)
 print()
 print(f"{'slots':>5} {'rounds in flight':>16} {'rounds':>6} {'children':>8} {'utilisation':>11} {'overhead ms/child':>17} "
       f"{'span s, LM at once':>18} {f'span s, LM {latency:g} s':>16}")
-for slots, ranks, workers in [(64, 8, 8)]:
-    child_s = 8.0 * slots / 160
-    for in_flight in (1, 2, 3):
-        def command(lm_latency):
-            flags = ["evolve", "--run", "{run}", "--task", "sim", "--child-seconds", str(child_s), "--json",
-                     "--lm", "openai:http://127.0.0.1:{port}/v1", "--lm-concurrency", "64",
-                     "--rounds", str(many), "--prompts", "10", "--samples", "16", "--survivors", "10",
-                     "--workers", str(workers), "--alpha", "1.0", "--rounds-in-flight", str(in_flight)]
-            return ["mpirun", "--oversubscribe"] + root + ["-n", str(ranks + 1), evoprompt] + flags
-        spans = []
-        for lm_latency in (0, latency):
-            r = evolve(f"s{slots}-f{in_flight}-l{lm_latency}", command(lm_latency), lm_latency)
-            spans.append(max(r["ends"].values()) - min(r["starts"].values()))
-            if lm_latency == 0:
-                fast = r
-        busy = fast["db"].execute("select sum(train_ms) from children where round >= 0").fetchone()[0] / 1000
-        children = fast["db"].execute("select count(*) from children where round >= 0").fetchone()[0]
-        print(f"{slots:>5} {in_flight:>16} {many:>6} {children:>8} {busy / (slots * spans[0]):>10.1%} "
-              f"{1000 * fast['cpu_span'] / children:>17.2f} {spans[0]:>18.2f} {spans[1]:>16.2f}")
+slots, ranks, workers = 64, 8, 8
+for in_flight in (1, 2, 3):
+    spans = []
+    for lm_latency in (0, latency):
+        r = evolve(f"s{slots}-f{in_flight}-l{lm_latency}", sim(8.0 * slots / 160, ranks, workers, many, in_flight), lm_latency)
+        spans.append(max(r["ends"].values()) - min(r["starts"].values()))
+        if lm_latency == 0:
+            fast = r
+    busy = fast["db"].execute("select sum(train_ms) from children where round >= 0").fetchone()[0] / 1000
+    children = fast["db"].execute("select count(*) from children where round >= 0").fetchone()[0]
+    print(f"{slots:>5} {in_flight:>16} {many:>6} {children:>8} {busy / (slots * spans[0]):>10.1%} "
+          f"{1000 * fast['cpu_span'] / children:>17.2f} {spans[0]:>18.2f} {spans[1]:>16.2f}")
 
 # Issue 17's measurement: real MNIST-1D children, one machine, an LM answering after 6 s.
 data = os.path.join(work, "mnist1d")
